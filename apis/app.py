@@ -1,0 +1,39 @@
+"""The FastAPI application factory."""
+
+import logging
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import text
+
+from apis import predicting
+from apis.deps import OutputEngine, require_api_key
+from apis.errors import AudienceError, install_error_handlers
+from settings import Settings, get_settings
+from utils.db.engines import init_output_schema
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if settings.env == "production" and not settings.api_keys:
+        raise RuntimeError("ENV=production needs API_KEYS: refusing to serve without authentication")
+    init_output_schema(settings)
+    app = FastAPI(
+        title="Audience",
+        version="3.0.0",
+        summary="Labeling ETL: run keyword and scikit-learn models over a source database.",
+    )
+    install_error_handlers(app)
+    app.include_router(predicting.router, dependencies=[Depends(require_api_key)])
+
+    @app.get("/healthz", tags=["health"])
+    def healthz(out: OutputEngine) -> dict:
+        try:
+            with out.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            raise AudienceError(503, f"cannot connect to output schema: {exc}") from exc
+        return {"error_code": 200, "error_message": "OK", "status": "ok"}
+
+    return app

@@ -1,0 +1,46 @@
+"""Dependencies shared by the routers."""
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Header
+from sqlalchemy import Engine
+
+from apis.errors import AudienceError
+from settings import Settings, get_settings
+from utils.db.engines import output_engine, source_engine
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def _output_engine(settings: SettingsDep) -> Engine:
+    return output_engine(settings)
+
+
+def _source_engine(settings: SettingsDep) -> Engine:
+    return source_engine(settings)
+
+
+OutputEngine = Annotated[Engine, Depends(_output_engine)]
+SourceEngine = Annotated[Engine, Depends(_source_engine)]
+
+
+def require_api_key(
+    settings: SettingsDep,
+    x_api_key: Annotated[str | None, Header()] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> None:
+    """When keys are configured, every request must carry one (X-API-Key or Bearer)."""
+    if not settings.api_keys:
+        return
+    given = x_api_key
+    if given is None and authorization and authorization.lower().startswith("bearer "):
+        given = authorization[7:].strip()
+    if not given:
+        raise AudienceError(401, "missing API key: send X-API-Key or Authorization: Bearer")
+    # Compare against every key in constant time; never log the key.
+    matched = False
+    for key in settings.api_keys:
+        matched |= hmac.compare_digest(given.encode(), key.encode())
+    if not matched:
+        raise AudienceError(403, "API key not accepted")

@@ -1,0 +1,58 @@
+"""One error type and the handlers that render every error in the Audience envelope."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class AudienceError(Exception):
+    """An error a user should see: `error_code` is also the HTTP status."""
+
+    def __init__(self, error_code: int, error_message: str) -> None:
+        super().__init__(error_message)
+        self.error_code = error_code
+        self.error_message = error_message
+
+
+def envelope(error_code: int, error_message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        status_code=error_code, content={"error_code": error_code, "error_message": error_message}, headers=headers
+    )
+
+
+def _field(loc: tuple) -> str:
+    # ("body", "source", "tables", 0) -> "source.tables[0]"
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"
+
+
+def describe_validation(exc: RequestValidationError) -> str:
+    return "; ".join(f"{_field(tuple(e['loc']))}: {e['msg']}" for e in exc.errors())
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AudienceError)
+    async def _audience(_: Request, exc: AudienceError) -> JSONResponse:
+        return envelope(exc.error_code, exc.error_message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return envelope(422, describe_validation(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return envelope(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # A bug stays a 500, in the envelope; the cause goes to the log, not to the client.
+        log.exception("unhandled error", exc_info=exc)
+        return envelope(500, f"internal error: {type(exc).__name__}")

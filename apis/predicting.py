@@ -1,0 +1,248 @@
+"""Predicting API: start a labeling task over source tables, watch it, sample it, abort it."""
+
+import logging
+import random
+import re
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from apis.deps import OutputEngine, SettingsDep, SourceEngine
+from apis.errors import AudienceError
+from apis.schemas.predicting import (
+    AbortAccepted,
+    PredictingTaskCreate,
+    Progress,
+    Sample,
+    SampleRow,
+    ScoredLabel,
+    TaskConfig,
+    TaskCreated,
+    TaskDetail,
+    TaskList,
+    TaskStatusName,
+    TaskSummary,
+)
+from utils.db import task_store as ts
+from utils.db.label_store import has_labels, labels_of, sample_ids
+from utils.db.model_store import latest_models
+from utils.source import SourceError, SourceSpec, reflect_source
+from utils.text import join_columns
+from workers.canvas import build_predicting_workflow
+from workers.labeling import spec_of
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/predicting", tags=["predicting"])
+TASK_TYPE = "predicting"
+_TASK_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _check_task_id(task_id: str) -> str:
+    if not _TASK_ID.match(task_id):
+        raise AudienceError(400, "task_id not in proper format: expects 32 lowercase hex digits")
+    return task_id
+
+
+def _connect_output(engine: Engine) -> Connection:
+    try:
+        return engine.connect()
+    except OperationalError as exc:
+        raise AudienceError(503, f"cannot connect to output schema: {exc.orig}") from exc
+
+
+def _load_task(conn: Connection, task_id: str) -> Row:
+    task = ts.get_task(conn, task_id)
+    if task is None or task.type != TASK_TYPE:
+        raise AudienceError(400, f"task id does not exist: {task_id}")
+    return task
+
+
+def _progress(task: Row, live: dict[str, Any]) -> Progress:
+    done = live["read"]
+    total = task.total
+    end = task.finished_at or ts.utcnow()
+    elapsed = (end - task.started_at).total_seconds() if task.started_at else 0.0
+    rate = done / elapsed if elapsed > 0 else None
+    eta = None
+    if rate and total is not None and task.status == ts.STARTED:
+        eta = round(max(total - done, 0) / rate, 1)
+    return Progress(
+        total=total,
+        done=done,
+        excluded=live["excluded"],
+        labeled=live["labeled"],
+        percent=round(100.0 * done / total, 2) if total else (100.0 if task.status == ts.SUCCESS else None),
+        rows_per_s=round(rate, 1) if rate else None,
+        eta_s=eta,
+    )
+
+
+@router.post("/tasks", response_model=TaskCreated, summary="create_task: start labeling source rows")
+def create_task(body: PredictingTaskCreate, settings: SettingsDep, out: OutputEngine, src: SourceEngine) -> TaskCreated:
+    if body.start_time >= body.end_time:
+        raise AudienceError(400, "start_time must be earlier than end_time")
+    spec = SourceSpec(
+        tables=tuple(body.source.tables),
+        id_column=body.source.id_column,
+        text_columns=tuple(body.source.text_columns),
+        time_column=body.source.time_column,
+    )
+    with _connect_output(out) as conn:
+        found = latest_models(conn, body.model_names)
+    missing = [name for name in body.model_names if name not in found]
+    if missing:
+        raise AudienceError(400, f"model_names: model {missing[0]!r} does not exist")
+    try:
+        reflect_source(src, spec)
+    except SourceError as exc:
+        raise AudienceError(400, f"source.{exc}") from exc
+    except SQLAlchemyError as exc:
+        raise AudienceError(500, f"failed to start a labeling task: cannot read source database: {exc}") from exc
+
+    config = TaskConfig(
+        models=[
+            {"id": m.id, "name": m.name, "version": m.version, "sha256": m.sha256}
+            for m in (found[n] for n in body.model_names)
+        ],
+        source=body.source,
+        start_time=body.start_time,
+        end_time=body.end_time,
+        batch_size=body.batch_size or settings.batch_size,
+    )
+    task_id = uuid.uuid4().hex
+    try:
+        with out.begin() as conn:
+            ts.create_task(conn, task_id, TASK_TYPE, config.model_dump(mode="json"))
+    except OperationalError as exc:
+        raise AudienceError(503, f"cannot connect to output schema: {exc.orig}") from exc
+    # Launched only after the task row is committed, so a worker always finds it.
+    try:
+        build_predicting_workflow(task_id).apply_async()
+    except Exception as exc:
+        log.exception("task %s: could not be sent to the broker", task_id)
+        with out.begin() as conn:
+            ts.finish_task(conn, task_id, ts.FAILURE, {}, f"failed to start: {type(exc).__name__}: {exc}")
+        raise AudienceError(500, f"failed to start a labeling task: {type(exc).__name__}: {exc}") from exc
+    return TaskCreated(task_id=task_id, status=ts.PENDING, config=config)
+
+
+def _encode_cursor(task: Row) -> str:
+    return f"{task.created_at.isoformat()}_{task.id}"
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    created, _, task_id = cursor.rpartition("_")
+    try:
+        return datetime.fromisoformat(created), _check_task_id(task_id)
+    except (ValueError, AudienceError) as exc:
+        raise AudienceError(400, "cursor: not a cursor returned by this API") from exc
+
+
+@router.get("/tasks", response_model=TaskList, summary="tasks_list: tasks, newest first")
+def list_tasks(
+    out: OutputEngine,
+    status: Annotated[TaskStatusName | None, Query(description="only tasks in this status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=100, description="`next_cursor` of the previous page")] = None,
+) -> TaskList:
+    before = _decode_cursor(cursor) if cursor else None
+    try:
+        with out.connect() as conn:
+            rows = ts.list_tasks(conn, TASK_TYPE, status, before, limit)
+            summaries = [
+                TaskSummary(
+                    task_id=t.id,
+                    status=t.status,
+                    progress=_progress(t, ts.task_progress(conn, t.id)),
+                    created_at=t.created_at,
+                    started_at=t.started_at,
+                    finished_at=t.finished_at,
+                )
+                for t in rows
+            ]
+    except SQLAlchemyError as exc:
+        raise AudienceError(500, f"cannot connect to state table: {exc}") from exc
+    next_cursor = _encode_cursor(rows[-1]) if len(rows) == limit else None
+    return TaskList(tasks=summaries, next_cursor=next_cursor)
+
+
+@router.get("/tasks/{task_id}", response_model=TaskDetail, summary="check_status: state and progress of a task")
+def check_status(task_id: str, out: OutputEngine) -> TaskDetail:
+    _check_task_id(task_id)
+    with _connect_output(out) as conn:
+        task = _load_task(conn, task_id)
+        live = ts.task_progress(conn, task_id)
+    return TaskDetail(
+        task_id=task.id,
+        status=task.status,
+        progress=_progress(task, live),
+        created_at=task.created_at,
+        started_at=task.started_at,
+        finished_at=task.finished_at,
+        abort_requested=task.abort_requested,
+        label_counts=live["label_counts"],
+        error=task.error,
+        peak_rss_bytes=live["peak_rss"],
+        chunks=live["chunks_by_status"],
+        config=TaskConfig.model_validate(task.config),
+    )
+
+
+@router.get("/tasks/{task_id}/sample", response_model=Sample, summary="sample_result: random labeled rows")
+def sample_result(
+    task_id: str,
+    out: OutputEngine,
+    src: SourceEngine,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Sample:
+    _check_task_id(task_id)
+    with _connect_output(out) as conn:
+        task = _load_task(conn, task_id)
+        try:
+            if not has_labels(conn, task_id):
+                raise AudienceError(404, "result table not found yet: no labels written so far, retry later")
+            picked = sample_ids(conn, task_id, size, random.Random())
+            by_table: dict[str, list[int]] = defaultdict(list)
+            for table, source_id in picked:
+                by_table[table].append(source_id)
+            labels: dict[tuple[str, int], dict[str, list[ScoredLabel]]] = defaultdict(lambda: defaultdict(list))
+            for table, ids in by_table.items():
+                for row in labels_of(conn, task_id, table, ids):
+                    labels[(table, row.source_id)][row.model].append(ScoredLabel(label=row.label, score=row.score))
+        except SQLAlchemyError as exc:
+            raise AudienceError(500, f"cannot read result tables: {exc}") from exc
+    texts: dict[tuple[str, int], str] = {}
+    try:
+        tables = reflect_source(src, spec_of(task.config))
+        with src.connect() as sconn:
+            for table, ids in by_table.items():
+                for source_id, row in tables[table].fetch_rows(sconn, ids).items():
+                    texts[(table, source_id)] = join_columns(row[1:])
+    except (SQLAlchemyError, SourceError) as exc:
+        raise AudienceError(500, f"cannot read result tables: source rows unavailable: {exc}") from exc
+    rows = [
+        SampleRow(source_table=t, source_id=i, text=texts.get((t, i)), labels=dict(labels[(t, i)])) for t, i in picked
+    ]
+    return Sample(task_id=task_id, status=task.status, rows=rows)
+
+
+@router.post("/tasks/{task_id}/abort", response_model=AbortAccepted, summary="abort_result: stop a running task")
+def abort_result(task_id: str, out: OutputEngine) -> AbortAccepted:
+    _check_task_id(task_id)
+    try:
+        with out.begin() as conn:
+            task = _load_task(conn, task_id)
+            if task.status in ts.FINISHED:
+                raise AudienceError(409, f"task already finished with status {task.status}")
+            ts.request_abort(conn, task_id)
+    except SQLAlchemyError as exc:
+        raise AudienceError(500, f"failed to send break status: {exc}") from exc
+    return AbortAccepted(
+        task_id=task_id, status=task.status, error_message="break status sent to task"
+    )

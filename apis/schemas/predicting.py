@@ -1,0 +1,145 @@
+"""Request and response bodies of the predicting API."""
+
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from apis.schemas.common import Envelope
+
+# Identifiers are plain ASCII names; anything else (quotes, backticks, `;`, look-alike letters)
+# is refused before the database is asked about it.
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_$]{1,64}$")]
+TableName = Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9_$]{1,64}\.)?[A-Za-z0-9_$]{1,64}$")]
+ModelName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")]
+TaskStatusName = Literal["PENDING", "STARTED", "BREAK", "SUCCESS", "FAILURE"]
+
+
+class SourceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tables: list[TableName] = Field(min_length=1, max_length=64, examples=[["main.posts"]])
+    id_column: Identifier = "id"
+    text_columns: list[Identifier] = Field(default=["title", "content"], min_length=1, max_length=16)
+    time_column: Identifier = "post_time"
+
+    @field_validator("tables", "text_columns")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("names must be unique")
+        return value
+
+
+class PredictingTaskCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "model_names": ["demo_keywords"],
+                    "source": {"tables": ["main.posts"]},
+                    "start_time": "2026-01-01T00:00:00",
+                    "end_time": "2027-01-01T00:00:00",
+                }
+            ]
+        },
+    )
+
+    model_names: list[ModelName] = Field(min_length=1, max_length=32)
+    source: SourceIn
+    start_time: datetime = Field(description="inclusive; ISO 8601; an offset is converted to UTC")
+    end_time: datetime = Field(description="exclusive; ISO 8601; an offset is converted to UTC")
+    batch_size: int | None = Field(default=None, ge=1, le=100_000)
+
+    @field_validator("start_time", "end_time")
+    @classmethod
+    def _naive_utc(cls, value: datetime) -> datetime:
+        # Source timestamps are naive columns: compare wall-clock values, aware input in UTC.
+        if value.tzinfo is not None:
+            return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    @field_validator("model_names")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("model names must be unique")
+        return value
+
+
+class ModelRef(BaseModel):
+    id: int
+    name: str
+    version: int
+    sha256: str
+
+
+class TaskConfig(BaseModel):
+    models: list[ModelRef]
+    source: SourceIn
+    start_time: datetime
+    end_time: datetime
+    batch_size: int
+
+
+class TaskCreated(Envelope):
+    task_id: str
+    status: TaskStatusName
+    config: TaskConfig
+
+
+class Progress(BaseModel):
+    total: int | None = Field(description="rows in range, known once the task is planned")
+    done: int
+    excluded: int
+    labeled: int
+    percent: float | None
+    rows_per_s: float | None
+    eta_s: float | None
+
+
+class TaskSummary(BaseModel):
+    task_id: str
+    status: TaskStatusName
+    progress: Progress
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class TaskDetail(Envelope, TaskSummary):
+    abort_requested: bool
+    label_counts: dict[str, dict[str, int]] = Field(description="model -> label -> rows")
+    error: str | None
+    peak_rss_bytes: int
+    chunks: dict[str, int] = Field(description="chunk status -> count")
+    config: TaskConfig
+
+
+class TaskList(Envelope):
+    tasks: list[TaskSummary]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last")
+
+
+class ScoredLabel(BaseModel):
+    label: str
+    score: float
+
+
+class SampleRow(BaseModel):
+    source_table: str
+    source_id: int
+    text: str | None
+    labels: dict[str, list[ScoredLabel]] = Field(description="model -> its labels for this row")
+
+
+class Sample(Envelope):
+    task_id: str
+    status: TaskStatusName
+    rows: list[SampleRow]
+
+
+class AbortAccepted(Envelope):
+    task_id: str
+    status: TaskStatusName

@@ -1,0 +1,19 @@
+"""The interface every labeler offers to the predicting workflow."""
+
+from typing import Protocol
+
+# One row's labels: (label, score) pairs, at most one pair per label.
+RowLabels = list[tuple[str, float]]
+
+
+class Labeler(Protocol):
+    kind: str
+
+    @property
+    def labels_(self) -> list[str]: ...
+
+    def predict(self, texts: list[str]) -> list[RowLabels]:
+        """Labels for each text, in order; an empty list where nothing applies."""
+        ...
+
+    def to_bytes(self) -> bytes: ...

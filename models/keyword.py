@@ -1,0 +1,85 @@
+"""Keyword rule model: a label applies when any of its keywords occurs in the text.
+
+Matching uses one Aho-Corasick automaton over all keywords, so the cost per text is linear in
+its length whatever the number of keywords. A row may get several labels; a label's score is
+the summed weight of its distinct keywords found in the text.
+"""
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import ahocorasick
+
+from models.base import RowLabels
+from utils.text import normalize
+
+
+@dataclass(frozen=True)
+class KeywordRule:
+    label: str
+    keyword: str
+    weight: float = 1.0
+
+
+class KeywordModel:
+    kind = "keyword"
+
+    def __init__(self, rules: Iterable[KeywordRule]) -> None:
+        self.rules = list(rules)
+        self._automaton: ahocorasick.Automaton | None = None
+
+    @property
+    def labels_(self) -> list[str]:
+        return sorted({rule.label for rule in self.rules})
+
+    def _build(self) -> ahocorasick.Automaton:
+        if not self.rules:
+            raise ValueError("a keyword model needs at least one rule")
+        label_index = {label: i for i, label in enumerate(self.labels_)}
+        # keyword -> {label index: weight}; the same keyword may serve several labels.
+        targets: dict[str, dict[int, float]] = {}
+        for rule in self.rules:
+            keyword = normalize(rule.keyword).strip()
+            if not keyword:
+                raise ValueError(f"empty keyword for label {rule.label!r}")
+            per_label = targets.setdefault(keyword, {})
+            per_label[label_index[rule.label]] = max(per_label.get(label_index[rule.label], 0.0), rule.weight)
+        automaton = ahocorasick.Automaton()
+        for number, (keyword, per_label) in enumerate(targets.items()):
+            automaton.add_word(keyword, (number, tuple(per_label.items())))
+        automaton.make_automaton()
+        return automaton
+
+    @property
+    def automaton(self) -> ahocorasick.Automaton:
+        if self._automaton is None:
+            self._automaton = self._build()
+        return self._automaton
+
+    def predict(self, texts: list[str]) -> list[RowLabels]:
+        automaton = self.automaton
+        names = self.labels_
+        out: list[RowLabels] = []
+        for text in texts:
+            if not text:
+                out.append([])
+                continue
+            seen: set[int] = set()
+            scores: dict[int, float] = {}
+            for _end, (number, per_label) in automaton.iter(normalize(text)):
+                if number in seen:
+                    continue
+                seen.add(number)
+                for label, weight in per_label:
+                    scores[label] = scores.get(label, 0.0) + weight
+            out.append([(names[i], scores[i]) for i in sorted(scores)])
+        return out
+
+    def to_bytes(self) -> bytes:
+        rules = [[r.label, r.keyword, r.weight] for r in self.rules]
+        return json.dumps({"kind": self.kind, "rules": rules}, ensure_ascii=False).encode()
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "KeywordModel":
+        return cls(KeywordRule(str(label), str(kw), float(w)) for label, kw, w in data["rules"])

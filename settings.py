@@ -1,0 +1,105 @@
+"""Audience settings: one typed class, read from the environment and `.env`.
+
+With no `.env` the service runs on the embedded default: SQLite files under `var/`
+for the source and the output schema, and Celery over kombu's SQLAlchemy transport.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import quote_plus
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing import Annotated
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _mariadb_url(host: str, port: int, user: str, password: SecretStr, schema: str) -> str:
+    secret = quote_plus(password.get_secret_value())
+    return f"mysql+pymysql://{quote_plus(user)}:{secret}@{host}:{port}/{schema}?charset=utf8mb4"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=ROOT / ".env", env_file_encoding="utf-8", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    # Where the embedded default keeps its SQLite files.
+    var_dir: Path = ROOT / "var"
+
+    # Source database (read only). Empty INPUT_HOST means the embedded demo source.
+    input_host: str = ""
+    input_port: int = 3306
+    input_user: str = "root"
+    input_password: SecretStr = SecretStr("")
+    input_schema: str = "audience_source"
+
+    # Output schema: task state, chunks, labels, models. Empty OUTPUT_HOST means embedded.
+    output_host: str = ""
+    output_port: int = 3306
+    output_user: str = "root"
+    output_password: SecretStr = SecretStr("")
+    output_schema: str = "audience"
+
+    # Celery. Empty means kombu's SQLAlchemy transport and the database result backend.
+    broker_url: str = ""
+    result_backend: str = ""
+    # Seconds before Redis hands an unacknowledged message to another worker.
+    broker_visibility_timeout: int = 3600
+    broker_restore_interval: int = 10
+    worker_pool: Literal["prefork", "gevent", "threads", "solo"] = "prefork"
+    worker_concurrency: int = Field(default=2, ge=1)
+    worker_max_memory_per_child_kb: int = Field(default=1_000_000, ge=0)
+
+    api_keys: Annotated[list[str], NoDecode] = []
+
+    # Rows per keyset batch (one transaction each) and rows per chunk (one Celery task each).
+    batch_size: int = Field(default=5_000, ge=1, le=100_000)
+    chunk_rows: int = Field(default=100_000, ge=100)
+    max_chunks_per_table: int = Field(default=2_000, ge=1)
+    # Attempts a chunk gets after infrastructure errors before the task is failed.
+    chunk_max_attempts: int = Field(default=5, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_api_keys(cls, data: dict) -> dict:
+        raw = data.get("api_keys") if isinstance(data, dict) else None
+        if isinstance(raw, str):
+            data["api_keys"] = [k.strip() for k in raw.split(",") if k.strip()]
+        return data
+
+    @property
+    def embedded(self) -> bool:
+        return not self.output_host
+
+    @property
+    def source_url(self) -> str:
+        if not self.input_host:
+            return f"sqlite:///{self.var_dir / 'source.sqlite'}"
+        return _mariadb_url(
+            self.input_host, self.input_port, self.input_user, self.input_password, self.input_schema
+        )
+
+    @property
+    def output_url(self) -> str:
+        if not self.output_host:
+            return f"sqlite:///{self.var_dir / 'output.sqlite'}"
+        return _mariadb_url(
+            self.output_host, self.output_port, self.output_user, self.output_password, self.output_schema
+        )
+
+    @property
+    def celery_broker_url(self) -> str:
+        return self.broker_url or f"sqla+sqlite:///{self.var_dir / 'broker.sqlite'}"
+
+    @property
+    def celery_result_backend(self) -> str:
+        return self.result_backend or f"db+sqlite:///{self.var_dir / 'results.sqlite'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    settings = Settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return settings

@@ -1,0 +1,108 @@
+"""Tables of the output schema. Downstream users read `labels` directly: its shape is a contract."""
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CHAR,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.mysql import LONGBLOB, MEDIUMTEXT
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+LongText = Text().with_variant(MEDIUMTEXT(), "mysql", "mariadb")
+Blob = LargeBinary().with_variant(LONGBLOB(), "mysql", "mariadb")
+# BIGINT autoincrement needs INTEGER on SQLite to alias the rowid.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", CHAR(32), primary_key=True),
+    Column("type", String(32), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("config", JSON, nullable=False),
+    Column("total", BigInteger, nullable=True),
+    Column("abort_requested", Boolean, nullable=False, default=False),
+    Column("error", LongText, nullable=True),
+    Column("stats", JSON, nullable=True),
+    Column("created_at", DateTime, nullable=False, index=True),
+    Column("started_at", DateTime, nullable=True),
+    Column("finished_at", DateTime, nullable=True),
+    mysql_charset="utf8mb4",
+)
+
+# One row per id range a `label_chunk` task owns. The checkpoint is the last source id whose
+# labels are committed; counters here (not on the task row) keep writers off one hot row.
+chunks = Table(
+    "chunks",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("task_id", CHAR(32), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("source_table", String(128), nullable=False),
+    Column("lo", BigInteger, nullable=False),
+    Column("hi", BigInteger, nullable=False),
+    Column("checkpoint", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("rows_read", BigInteger, nullable=False, default=0),
+    Column("rows_excluded", BigInteger, nullable=False, default=0),
+    Column("rows_labeled", BigInteger, nullable=False, default=0),
+    Column("label_counts", JSON, nullable=False),
+    Column("peak_rss", BigInteger, nullable=False, default=0),
+    Column("error", LongText, nullable=True),
+    Column("heartbeat_at", DateTime, nullable=True),
+    Index(None, "task_id", "status"),
+    mysql_charset="utf8mb4",
+)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column("task_id", CHAR(32), nullable=False),
+    Column("source_table", String(128), nullable=False),
+    Column("source_id", BigInteger, nullable=False),
+    Column("model", String(100), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("task_id", "source_table", "source_id", "model", "label"),
+    mysql_charset="utf8mb4",
+)
+
+# Fitted or rule models, stored as bytes so a worker on any machine can load them.
+models = Table(
+    "models",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("blob", Blob, nullable=False),
+    Column("sha256", CHAR(64), nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("library_versions", JSON, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("name", "version"),
+    mysql_charset="utf8mb4",
+)

@@ -1,0 +1,17 @@
+"""Text normalisation shared by training and labeling, so both see the same characters."""
+
+import unicodedata
+from collections.abc import Iterable
+
+# Zero-width characters split words invisibly; drop them before matching.
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width → half-width), zero-width removal, case folding."""
+    return unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH).casefold()
+
+
+def join_columns(values: Iterable[object]) -> str:
+    """The text of a row: its non-empty text columns, one per line."""
+    return "\n".join(str(v) for v in values if v is not None and v != "")

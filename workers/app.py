@@ -1,0 +1,49 @@
+"""The Celery application: one per process, configured from Settings."""
+
+from celery import Celery
+from kombu import Queue
+
+from settings import Settings, get_settings
+
+PREDICTING_QUEUE = "predicting"
+MODELING_QUEUE = "modeling"
+
+
+def create_celery(settings: Settings) -> Celery:
+    app = Celery(
+        "audience",
+        broker=settings.celery_broker_url,
+        backend=settings.celery_result_backend,
+        include=["workers.predicting"],
+    )
+    app.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        # A task is acknowledged only when it ends, and given back if its process dies, so a
+        # crash redelivers the chunk; the chunk's checkpoint makes the redelivery resume, not repeat.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_max_memory_per_child=settings.worker_max_memory_per_child_kb or None,
+        task_queues=[Queue(PREDICTING_QUEUE), Queue(MODELING_QUEUE)],
+        task_default_queue=PREDICTING_QUEUE,
+        task_routes={"predicting.*": {"queue": PREDICTING_QUEUE}, "modeling.*": {"queue": MODELING_QUEUE}},
+        broker_connection_retry_on_startup=True,
+        result_expires=86_400,
+        # Celery's own state is telemetry only; task state lives in the output schema.
+        task_track_started=False,
+        worker_hijack_root_logger=False,
+    )
+    if settings.celery_broker_url.startswith(("redis://", "rediss://")):
+        app.conf.broker_transport_options = {
+            "visibility_timeout": settings.broker_visibility_timeout,
+            "unacked_restore_interval": settings.broker_restore_interval,
+            "unacked_restore_throttle": 1,
+        }
+    if settings.celery_result_backend.startswith("db+"):
+        app.conf.database_create_tables_at_setup = True
+    return app
+
+
+celery_app = create_celery(get_settings())

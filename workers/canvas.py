@@ -1,0 +1,26 @@
+"""Canvas builders: pure functions from ids to Celery signatures, no I/O."""
+
+from celery import chord, group
+from celery.canvas import Signature
+
+from workers.app import celery_app
+
+signature = celery_app.signature
+
+
+def build_predicting_workflow(task_id: str) -> Signature:
+    """What the API launches: a planner that replaces itself with the labeling chord."""
+    return signature("predicting.plan", args=(task_id,), immutable=True)
+
+
+def build_label_chord(task_id: str, chunk_ids: list[int]) -> Signature:
+    """`chord(label_chunk × N, finalize)`; finalize also runs if the chord fails, and reads the
+    outcome from the database, so a lost or duplicated header result cannot finish a task wrongly."""
+    callback = signature("predicting.finalize", args=(task_id,), immutable=True)
+    if not chunk_ids:
+        return callback
+    callback.link_error(signature("predicting.finalize", args=(task_id,), immutable=True))
+    header = group(
+        [signature("predicting.label_chunk", args=(task_id, c), immutable=True) for c in chunk_ids], app=celery_app
+    )
+    return chord(header, callback, app=celery_app)

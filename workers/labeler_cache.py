@@ -1,0 +1,21 @@
+"""Labelers loaded from the output schema, cached per process by sha256."""
+
+import hashlib
+
+from sqlalchemy import Engine
+
+from models.base import Labeler
+from models.codec import load_labeler
+from utils.db.model_store import model_blob
+
+_cache: dict[str, Labeler] = {}
+
+
+def get_labeler(engine: Engine, model_id: int, sha256: str) -> Labeler:
+    if sha256 not in _cache:
+        with engine.connect() as conn:
+            blob, stored_sha = model_blob(conn, model_id)
+        if hashlib.sha256(blob).hexdigest() != sha256 or stored_sha != sha256:
+            raise ValueError(f"model {model_id}: stored bytes do not match sha256 {sha256}")
+        _cache[sha256] = load_labeler(blob)
+    return _cache[sha256]

@@ -1,0 +1,197 @@
+"""The predicting workflow's steps as plain functions; Celery tasks in `workers.predicting` wrap them."""
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from settings import Settings
+from utils.db import task_store as ts
+from utils.db.engines import output_engine, source_engine
+from utils.db.label_store import label_rows, write_labels
+from utils.memory import PeakRss
+from utils.planning import split_id_range
+from utils.source import SourceSpec, reflect_source
+from utils.text import join_columns
+from workers.labeler_cache import get_labeler
+
+FENCED = "FENCED"
+
+
+def spec_of(config: dict[str, Any]) -> SourceSpec:
+    source = config["source"]
+    return SourceSpec(
+        tables=tuple(source["tables"]),
+        id_column=source["id_column"],
+        text_columns=tuple(source["text_columns"]),
+        time_column=source["time_column"],
+    )
+
+
+def time_range(config: dict[str, Any]) -> tuple[datetime, datetime]:
+    return datetime.fromisoformat(config["start_time"]), datetime.fromisoformat(config["end_time"])
+
+
+def plan_task(settings: Settings, task_id: str) -> list[int]:
+    """Count rows in range and write the task's chunks; the chunk ids to label.
+
+    The upper id of each table is frozen here: rows inserted into the range later are not labeled.
+    A redelivered plan finds its chunks already written and returns them.
+    """
+    with output_engine(settings).begin() as conn:
+        task = ts.get_task(conn, task_id)
+        if task is None or task.status in ts.FINISHED or task.abort_requested:
+            return []
+        if task.status == ts.STARTED:
+            return ts.chunk_ids(conn, task_id)
+    config = task.config
+    start, end = time_range(config)
+    tables = reflect_source(source_engine(settings), spec_of(config))
+    plans: list[tuple[str, list[tuple[int, int]]]] = []
+    total = 0
+    with source_engine(settings).connect() as conn:
+        for name, table in tables.items():
+            count, lo, hi = table.count_in_range(conn, start, end)
+            total += count
+            if count:
+                ranges = split_id_range(lo, hi, count, settings.chunk_rows, settings.max_chunks_per_table)
+                plans.append((name, ranges))
+    with output_engine(settings).begin() as conn:
+        for name, ranges in plans:
+            ts.add_chunks(conn, task_id, name, ranges)
+        ts.mark_started(conn, task_id, total)
+        return ts.chunk_ids(conn, task_id)
+
+
+def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
+    """Label one chunk batch by batch from its checkpoint; the chunk's final status.
+
+    Each batch commits its labels, checkpoint and counters in one transaction, guarded by a
+    compare-and-set on the checkpoint: a second copy of this chunk (a redelivery while the first
+    still runs) loses the race and stops without writing.
+    """
+    out = output_engine(settings)
+    with out.begin() as conn:
+        task = ts.get_task(conn, task_id)
+        chunk = ts.get_chunk(conn, chunk_id)
+        if chunk.status in (ts.CHUNK_DONE, ts.CHUNK_ABORTED, ts.CHUNK_FAILED):
+            return str(chunk.status)
+        attempt = ts.begin_attempt(conn, chunk_id)
+        if attempt > settings.chunk_max_attempts:
+            cause = chunk.error or "its worker was lost while labeling it"
+            ts.set_chunk_status(conn, chunk_id, ts.CHUNK_FAILED, f"gave up after {attempt - 1} attempts: {cause}")
+            return ts.CHUNK_FAILED
+    config = task.config
+    start, end = time_range(config)
+    one_table = replace(spec_of(config), tables=(chunk.source_table,))
+    table = reflect_source(source_engine(settings), one_table)[chunk.source_table]
+    labelers = [(m["name"], get_labeler(out, m["id"], m["sha256"])) for m in config["models"]]
+    batch_size = int(config["batch_size"])
+    checkpoint = int(chunk.checkpoint)
+    counts: dict[str, dict[str, int]] = dict(chunk.label_counts or {})
+    memory = PeakRss(int(chunk.peak_rss))
+
+    while True:
+        with source_engine(settings).connect() as sconn:
+            rows = table.read_batch(sconn, checkpoint, int(chunk.hi), start, end, batch_size)
+        finished = len(rows) < batch_size
+        ids = [int(r[0]) for r in rows]
+        texts = [join_columns(r[1:]) for r in rows]
+        now = ts.utcnow()
+        labeled: set[int] = set()
+        batch_counts: dict[str, dict[str, int]] = {}
+        writes: list[dict] = []
+        for name, labeler in labelers:
+            predictions = labeler.predict(texts) if texts else []
+            per_label: dict[str, int] = {}
+            for source_id, row_labels in zip(ids, predictions, strict=True):
+                if row_labels:
+                    labeled.add(source_id)
+                for label, _score in row_labels:
+                    per_label[label] = per_label.get(label, 0) + 1
+            batch_counts[name] = per_label
+            writes += label_rows(task_id, chunk.source_table, name, ids, predictions, now)
+        new_counts = ts.merge_counts({k: dict(v) for k, v in counts.items()}, batch_counts)
+        new_checkpoint = ids[-1] if ids else checkpoint
+        with out.begin() as conn:
+            if ts.abort_requested(conn, task_id, lock=True):
+                ts.set_chunk_status(conn, chunk_id, ts.CHUNK_ABORTED)
+                return ts.CHUNK_ABORTED
+            if ids:
+                moved = ts.advance_chunk(
+                    conn, chunk_id, checkpoint, new_checkpoint, len(ids), 0, len(labeled), new_counts, memory.sample()
+                )
+                if not moved:
+                    conn.rollback()
+                    return FENCED
+                write_labels(conn, writes)
+            if finished:
+                ts.set_chunk_status(conn, chunk_id, ts.CHUNK_DONE)
+        if finished:
+            return ts.CHUNK_DONE
+        checkpoint, counts = new_checkpoint, new_counts
+
+
+def record_chunk_error(settings: Settings, chunk_id: int, error: BaseException) -> bool:
+    """Note a failed attempt; True when the chunk has used up its attempts and is now FAILED."""
+    cause = f"{type(error).__name__}: {error}"
+    with output_engine(settings).begin() as conn:
+        chunk = ts.get_chunk(conn, chunk_id)
+        if chunk.attempts >= settings.chunk_max_attempts:
+            message = (
+                f"chunk {chunk_id} of {chunk.source_table} (ids {chunk.lo}..{chunk.hi}] failed "
+                f"after {chunk.attempts} attempts: {cause}"
+            )
+            ts.set_chunk_status(conn, chunk_id, ts.CHUNK_FAILED, message)
+            return True
+        ts.set_chunk_status(conn, chunk_id, ts.CHUNK_PENDING, cause)
+        return False
+
+
+def finalize_task(settings: Settings, task_id: str) -> str:
+    """Record the outcome and stats from the database (never from Celery results); idempotent."""
+    with output_engine(settings).begin() as conn:
+        task = ts.get_task(conn, task_id)
+        if task is None:
+            return ts.FAILURE
+        if task.status in ts.FINISHED:
+            return str(task.status)
+        progress = ts.task_progress(conn, task_id)
+        now = ts.utcnow()
+        started = task.started_at or now
+        elapsed = max((now - started).total_seconds(), 1e-6)
+        stats = {
+            "rows_total": task.total or 0,
+            "rows_read": progress["read"],
+            "rows_excluded": progress["excluded"],
+            "rows_labeled": progress["labeled"],
+            "label_counts": progress["label_counts"],
+            "chunks": progress["chunks"],
+            "elapsed_s": round(elapsed, 3),
+            "rows_per_s": round(progress["read"] / elapsed, 1),
+            "peak_rss_bytes": progress["peak_rss"],
+        }
+        error = None
+        if task.abort_requested:
+            status = ts.BREAK
+        else:
+            unfinished = ts.failed_chunks(conn, task_id)
+            if unfinished:
+                status = ts.FAILURE
+                first = unfinished[0]
+                error = first.error or (
+                    f"chunk {first.id} of {first.source_table} (ids {first.lo}..{first.hi}] did not finish "
+                    f"(status {first.status})"
+                )
+                if len(unfinished) > 1:
+                    error += f" (and {len(unfinished) - 1} more chunks)"
+            else:
+                status = ts.SUCCESS
+        ts.finish_task(conn, task_id, status, stats, error)
+        return status
+
+
+def fail_task(settings: Settings, task_id: str, error: BaseException) -> None:
+    with output_engine(settings).begin() as conn:
+        task = ts.get_task(conn, task_id)
+        if task is not None and task.status not in ts.FINISHED:
+            ts.finish_task(conn, task_id, ts.FAILURE, {}, f"planning failed: {type(error).__name__}: {error}")
