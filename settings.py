@@ -6,12 +6,11 @@ for the source and the output schema, and Celery over kombu's SQLAlchemy transpo
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import quote_plus
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing import Annotated
 
 ROOT = Path(__file__).resolve().parent
 
@@ -77,9 +76,7 @@ class Settings(BaseSettings):
     def source_url(self) -> str:
         if not self.input_host:
             return f"sqlite:///{self.var_dir / 'source.sqlite'}"
-        return _mariadb_url(
-            self.input_host, self.input_port, self.input_user, self.input_password, self.input_schema
-        )
+        return _mariadb_url(self.input_host, self.input_port, self.input_user, self.input_password, self.input_schema)
 
     @property
     def output_url(self) -> str:

@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The API; `settings` replaces the environment's (tests, embedding)."""
+    given = settings
     settings = settings or get_settings()
     if settings.env == "production" and not settings.api_keys:
         raise RuntimeError("ENV=production needs API_KEYS: refusing to serve without authentication")
@@ -24,6 +26,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="3.0.0",
         summary="Labeling ETL: run keyword and scikit-learn models over a source database.",
     )
+    if given is not None:
+        app.dependency_overrides[get_settings] = lambda: given
     install_error_handlers(app)
     app.include_router(predicting.router, dependencies=[Depends(require_api_key)])
 

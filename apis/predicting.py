@@ -49,11 +49,11 @@ def _check_task_id(task_id: str) -> str:
     return task_id
 
 
-def _connect_output(engine: Engine) -> Connection:
+def _connect_output(engine: Engine, code: int = 503, message: str = "cannot connect to output schema") -> Connection:
     try:
         return engine.connect()
     except OperationalError as exc:
-        raise AudienceError(503, f"cannot connect to output schema: {exc.orig}") from exc
+        raise AudienceError(code, f"{message}: {exc.orig}") from exc
 
 
 def _load_task(conn: Connection, task_id: str) -> Row:
@@ -202,7 +202,7 @@ def sample_result(
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Sample:
     _check_task_id(task_id)
-    with _connect_output(out) as conn:
+    with _connect_output(out, 500, "cannot read result tables") as conn:
         task = _load_task(conn, task_id)
         try:
             if not has_labels(conn, task_id):
@@ -243,6 +243,4 @@ def abort_result(task_id: str, out: OutputEngine) -> AbortAccepted:
             ts.request_abort(conn, task_id)
     except SQLAlchemyError as exc:
         raise AudienceError(500, f"failed to send break status: {exc}") from exc
-    return AbortAccepted(
-        task_id=task_id, status=task.status, error_message="break status sent to task"
-    )
+    return AbortAccepted(task_id=task_id, status=task.status, error_message="break status sent to task")

@@ -39,7 +39,7 @@ class SourceTable:
         self.texts = [table.c[c] for c in spec.text_columns]
         self.time = table.c[spec.time_column]
 
-    def _in_range(self, start: datetime, end: datetime):  # noqa: ANN202 - SQL expression
+    def _in_range(self, start: datetime, end: datetime):
         return (self.time >= start) & (self.time < end)
 
     def count_in_range(self, conn: Connection, start: datetime, end: datetime) -> tuple[int, int | None, int | None]:

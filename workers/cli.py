@@ -9,7 +9,6 @@ from pathlib import Path
 from sqlalchemy import inspect
 
 from models.keyword import KeywordModel, KeywordRule
-from settings import get_settings
 from utils.db.engines import init_output_schema, output_engine, source_engine
 from utils.db.model_store import add_model
 from utils.demo import posts_table, seed_posts

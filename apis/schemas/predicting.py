@@ -1,6 +1,6 @@
 """Request and response bodies of the predicting API."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -57,7 +57,7 @@ class PredictingTaskCreate(BaseModel):
     def _naive_utc(cls, value: datetime) -> datetime:
         # Source timestamps are naive columns: compare wall-clock values, aware input in UTC.
         if value.tzinfo is not None:
-            return value.astimezone(timezone.utc).replace(tzinfo=None)
+            return value.astimezone(UTC).replace(tzinfo=None)
         return value
 
     @field_validator("model_names")

@@ -17,7 +17,12 @@ def write_labels(conn: Connection, rows: list[dict]) -> None:
 
 
 def label_rows(
-    task_id: str, source_table: str, model: str, ids: Sequence[int], predictions: Sequence[Sequence[tuple[str, float]]], now: datetime
+    task_id: str,
+    source_table: str,
+    model: str,
+    ids: Sequence[int],
+    predictions: Sequence[Sequence[tuple[str, float]]],
+    now: datetime,
 ) -> list[dict]:
     return [
         {

@@ -1,10 +1,10 @@
 """Tables of the output schema. Downstream users read `labels` directly: its shape is a contract."""
 
 from sqlalchemy import (
+    CHAR,
     JSON,
     BigInteger,
     Boolean,
-    CHAR,
     Column,
     DateTime,
     Float,
@@ -18,7 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.mysql import LONGBLOB, MEDIUMTEXT
+from sqlalchemy.dialects.mysql import DATETIME, LONGBLOB, MEDIUMTEXT
 
 metadata = MetaData(
     naming_convention={
@@ -33,6 +33,8 @@ LongText = Text().with_variant(MEDIUMTEXT(), "mysql", "mariadb")
 Blob = LargeBinary().with_variant(LONGBLOB(), "mysql", "mariadb")
 # BIGINT autoincrement needs INTEGER on SQLite to alias the rowid.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# Microseconds: task lists page by creation time, and seconds would tie.
+Timestamp = DateTime().with_variant(DATETIME(fsp=6), "mysql", "mariadb")
 
 tasks = Table(
     "tasks",
@@ -45,9 +47,9 @@ tasks = Table(
     Column("abort_requested", Boolean, nullable=False, default=False),
     Column("error", LongText, nullable=True),
     Column("stats", JSON, nullable=True),
-    Column("created_at", DateTime, nullable=False, index=True),
-    Column("started_at", DateTime, nullable=True),
-    Column("finished_at", DateTime, nullable=True),
+    Column("created_at", Timestamp, nullable=False, index=True),
+    Column("started_at", Timestamp, nullable=True),
+    Column("finished_at", Timestamp, nullable=True),
     mysql_charset="utf8mb4",
 )
 
@@ -70,7 +72,7 @@ chunks = Table(
     Column("label_counts", JSON, nullable=False),
     Column("peak_rss", BigInteger, nullable=False, default=0),
     Column("error", LongText, nullable=True),
-    Column("heartbeat_at", DateTime, nullable=True),
+    Column("heartbeat_at", Timestamp, nullable=True),
     Index(None, "task_id", "status"),
     mysql_charset="utf8mb4",
 )
@@ -102,7 +104,7 @@ models = Table(
     Column("sha256", CHAR(64), nullable=False),
     Column("labels", JSON, nullable=False),
     Column("library_versions", JSON, nullable=False),
-    Column("created_at", DateTime, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
     UniqueConstraint("name", "version"),
     mysql_charset="utf8mb4",
 )

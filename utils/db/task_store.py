@@ -2,7 +2,7 @@
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
@@ -23,7 +23,7 @@ CHUNK_PENDING, CHUNK_RUNNING, CHUNK_DONE, CHUNK_ABORTED, CHUNK_FAILED = (
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def create_task(conn: Connection, task_id: str, task_type: str, config: dict[str, Any]) -> None:
@@ -47,16 +47,12 @@ def list_tasks(
         stmt = stmt.where(tasks.c.status == status)
     if before:
         created, task_id = before
-        stmt = stmt.where(
-            or_(tasks.c.created_at < created, and_(tasks.c.created_at == created, tasks.c.id < task_id))
-        )
+        stmt = stmt.where(or_(tasks.c.created_at < created, and_(tasks.c.created_at == created, tasks.c.id < task_id)))
     return conn.execute(stmt.order_by(tasks.c.created_at.desc(), tasks.c.id.desc()).limit(limit)).all()
 
 
 def mark_started(conn: Connection, task_id: str, total: int) -> None:
-    conn.execute(
-        update(tasks).where(tasks.c.id == task_id).values(status=STARTED, total=total, started_at=utcnow())
-    )
+    conn.execute(update(tasks).where(tasks.c.id == task_id).values(status=STARTED, total=total, started_at=utcnow()))
 
 
 def finish_task(conn: Connection, task_id: str, status: str, stats: dict[str, Any], error: str | None) -> None:
@@ -77,9 +73,7 @@ def finish_task(conn: Connection, task_id: str, status: str, stats: dict[str, An
 def request_abort(conn: Connection, task_id: str) -> int:
     """Set the abort flag of an unfinished task; the number of rows changed (0 when finished)."""
     result = conn.execute(
-        update(tasks)
-        .where(tasks.c.id == task_id, tasks.c.status.not_in(FINISHED))
-        .values(abort_requested=True)
+        update(tasks).where(tasks.c.id == task_id, tasks.c.status.not_in(FINISHED)).values(abort_requested=True)
     )
     return result.rowcount
 

@@ -1,0 +1,79 @@
+# Audience — the verbs users run. `make` alone lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_ROWS ?= 20000
+BENCH_ROWS ?= 200000
+
+.PHONY: help install run run_api run_worker run_predicting_1 run_predicting_2 run_modeling demo init_db \
+	register_keywords test test_api test_unit lint format bench clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z0-9_]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed ## create .venv and install the pinned requirements
+
+run: install ## API + worker on the embedded default (or on .env), with a demo table and model
+	$(PY) -m workers.cli demo --if-missing --rows $(DEMO_ROWS)
+	@$(PY) -m workers.launch worker predicting,modeling & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	echo "Swagger UI: http://$(HOST):$(PORT)/docs"; \
+	$(PY) -m uvicorn apis.app:create_app --factory --host $(HOST) --port $(PORT)
+
+run_api: install ## the API alone (uvicorn)
+	$(PY) -m uvicorn apis.app:create_app --factory --host $(HOST) --port $(PORT)
+
+run_worker: install ## one worker for every queue
+	$(PY) -m workers.launch worker predicting,modeling
+
+run_predicting_1: install ## predicting worker number 1 (queue predicting)
+	$(PY) -m workers.launch predicting_1 predicting
+
+run_predicting_2: install ## predicting worker number 2 (queue predicting)
+	$(PY) -m workers.launch predicting_2 predicting
+
+run_modeling: install ## modeling worker (queue modeling)
+	$(PY) -m workers.launch modeling modeling
+
+demo: install ## (re)create the demo source table and the demo keyword model
+	$(PY) -m workers.cli demo --rows $(DEMO_ROWS)
+
+init_db: install ## create the output schema's tables
+	$(PY) -m workers.cli init-db
+
+register_keywords: install ## store a keyword model: make register_keywords NAME=x RULES=rules.csv
+	$(PY) -m workers.cli register-keywords "$(NAME)" "$(RULES)"
+
+test: install ## the whole suite (needs MariaDB and Redis on 127.0.0.1)
+	$(PY) -m pytest -q
+
+test_api: install ## the API tests only
+	$(PY) -m pytest -q tests/api
+
+test_unit: install ## the tests that need no server
+	$(PY) -m pytest -q -m "not services"
+
+lint: install ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy apis workers models utils settings.py
+
+format: install ## apply ruff's formatting and fixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install ## throughput and memory of the predicting path on MariaDB + Redis
+	$(PY) -m tests.bench --rows $(BENCH_ROWS)
+
+clean: ## remove the embedded default's files under var/
+	rm -rf var

@@ -1,0 +1,192 @@
+"""The predicting API's answers and error codes, on MariaDB and Redis (no worker needed)."""
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
+
+from apis import deps
+from apis.app import create_app
+from settings import Settings
+from tests.conftest import task_body
+
+UNREACHABLE = "mysql+pymysql://root:@127.0.0.1:1/nothing?charset=utf8mb4"
+
+
+@pytest.fixture(scope="module")
+def client(services: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app()) as c:
+        yield c
+
+
+@pytest.fixture
+def broken_output(client: TestClient) -> Iterator[None]:
+    engine = create_engine(UNREACHABLE, connect_args={"connect_timeout": 2})
+    client.app.dependency_overrides[deps._output_engine] = lambda: engine  # type: ignore[attr-defined]
+    yield
+    client.app.dependency_overrides.pop(deps._output_engine)  # type: ignore[attr-defined]
+
+
+def assert_error(response, code: int, *needles: str) -> None:
+    assert response.status_code == code, response.text
+    body = response.json()
+    assert body["error_code"] == code
+    for needle in needles:
+        assert needle in body["error_message"], body["error_message"]
+
+
+def test_create_returns_task_id_and_stored_config(client: TestClient, source_posts: str, keyword_model: str) -> None:
+    r = client.post("/predicting/tasks", json=task_body(source_posts, batch_size=777))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["error_code"] == 200
+    assert len(body["task_id"]) == 32 and int(body["task_id"], 16) >= 0
+    assert body["config"]["batch_size"] == 777
+    assert body["config"]["models"][0]["name"] == keyword_model
+    assert len(body["config"]["models"][0]["sha256"]) == 64
+    assert body["config"]["source"]["text_columns"] == ["title", "content"]
+    status = client.get(f"/predicting/tasks/{body['task_id']}").json()
+    assert status["config"] == body["config"]
+    assert status["status"] in ("PENDING", "STARTED", "SUCCESS")
+
+
+def test_start_must_be_before_end(client: TestClient, source_posts: str, keyword_model: str) -> None:
+    body = task_body(source_posts, start_time="2026-05-01T00:00:00", end_time="2026-05-01T00:00:00")
+    assert_error(client.post("/predicting/tasks", json=body), 400, "start_time must be earlier than end_time")
+
+
+def test_unknown_model_is_named(client: TestClient, source_posts: str, keyword_model: str) -> None:
+    body = task_body(source_posts)
+    body["model_names"] = [keyword_model, "no_such_model"]
+    assert_error(client.post("/predicting/tasks", json=body), 400, "model_names", "'no_such_model'")
+
+
+@pytest.mark.parametrize(
+    ("source", "needle"),
+    [
+        ({"tables": ["audience_test_src.missing"]}, "table 'audience_test_src.missing' does not exist"),
+        ({"tables": ["nowhere.posts"]}, "schema 'nowhere'"),
+        ({"text_columns": ["title", "body"]}, "text_columns: column 'body'"),
+        ({"time_column": "created_at"}, "time_column: column 'created_at'"),
+        ({"id_column": "uid"}, "id_column: column 'uid'"),
+    ],
+)
+def test_missing_source_names_are_named(
+    client: TestClient, source_posts: str, keyword_model: str, source: dict, needle: str
+) -> None:
+    body = task_body(source_posts)
+    body["source"] = {"tables": [source_posts], **source}
+    assert_error(client.post("/predicting/tasks", json=body), 400, "source.", needle)
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"source": {"tables": ["posts`; DROP TABLE x; --"]}}, "source.tables[0]"),
+        ({"source": {"tables": ["pоsts"]}}, "source.tables[0]"),  # Cyrillic o
+        ({"source": {"tables": []}}, "source.tables"),
+        ({"source": {"tables": ["posts"], "id_column": "id;"}}, "source.id_column"),
+        ({"model_names": []}, "model_names"),
+        ({"start_time": "yesterday"}, "start_time"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"unexpected": 1}, "unexpected"),
+    ],
+)
+def test_invalid_bodies_get_422_naming_the_field(client: TestClient, patch: dict, field: str) -> None:
+    body = {**task_body("posts"), **patch}
+    assert_error(client.post("/predicting/tasks", json=body), 422, field)
+
+
+def test_missing_body_field_is_named(client: TestClient) -> None:
+    body = task_body("posts")
+    del body["end_time"]
+    assert_error(client.post("/predicting/tasks", json=body), 422, "end_time: Field required")
+
+
+@pytest.mark.parametrize("path", ["/predicting/tasks/{}", "/predicting/tasks/{}/sample"])
+@pytest.mark.parametrize("bad", ["123", "Z" * 32, "A" * 32, "a" * 33])
+def test_malformed_task_ids_get_400(client: TestClient, path: str, bad: str) -> None:
+    assert_error(client.get(path.format(bad)), 400, "task_id not in proper format")
+
+
+def test_malformed_task_id_on_abort_gets_400(client: TestClient) -> None:
+    assert_error(client.post("/predicting/tasks/xyz/abort"), 400, "task_id not in proper format")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/predicting/tasks/{}"), ("get", "/predicting/tasks/{}/sample"), ("post", "/predicting/tasks/{}/abort")],
+)
+def test_unknown_task_id_gets_400(client: TestClient, method: str, path: str) -> None:
+    assert_error(getattr(client, method)(path.format(uuid.uuid4().hex)), 400, "task id does not exist")
+
+
+def test_sample_before_any_label_is_404(client: TestClient, source_posts: str, keyword_model: str) -> None:
+    task_id = client.post("/predicting/tasks", json=task_body(source_posts)).json()["task_id"]
+    assert_error(client.get(f"/predicting/tasks/{task_id}/sample"), 404, "not found yet")
+
+
+def test_sample_size_is_bounded(client: TestClient) -> None:
+    assert_error(client.get(f"/predicting/tasks/{uuid.uuid4().hex}/sample?size=0"), 422, "size")
+    assert_error(client.get(f"/predicting/tasks/{uuid.uuid4().hex}/sample?size=101"), 422, "size")
+
+
+def test_list_filters_and_pages_by_cursor(client: TestClient, source_posts: str, keyword_model: str) -> None:
+    created = [client.post("/predicting/tasks", json=task_body(source_posts)).json()["task_id"] for _ in range(3)]
+    first = client.get("/predicting/tasks?limit=2").json()
+    assert first["error_code"] == 200 and len(first["tasks"]) == 2 and first["next_cursor"]
+    second = client.get("/predicting/tasks", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    ids = [t["task_id"] for t in first["tasks"] + second["tasks"]]
+    assert len(ids) == len(set(ids))
+    assert ids[:3] == created[::-1]  # newest first, nothing skipped between pages
+    for task in client.get("/predicting/tasks?status=SUCCESS&limit=500").json()["tasks"]:
+        assert task["status"] == "SUCCESS"
+    assert_error(client.get("/predicting/tasks?status=DONE"), 422, "status")
+    assert_error(client.get("/predicting/tasks?cursor=garbage"), 400, "cursor")
+
+
+def test_abort_a_pending_task_then_abort_twice(client: TestClient, source_posts: str, keyword_model: str) -> None:
+    task_id = client.post("/predicting/tasks", json=task_body(source_posts)).json()["task_id"]
+    for _ in range(2):
+        r = client.post(f"/predicting/tasks/{task_id}/abort")
+        assert r.status_code == 200 and r.json()["error_message"] == "break status sent to task"
+    assert client.get(f"/predicting/tasks/{task_id}").json()["abort_requested"] is True
+
+
+def test_unreachable_output_schema(client: TestClient, broken_output: None, source_posts: str) -> None:
+    assert_error(client.post("/predicting/tasks", json=task_body(source_posts)), 503, "cannot connect to output schema")
+    assert_error(client.get("/predicting/tasks"), 500, "cannot connect to state table")
+    assert_error(client.get(f"/predicting/tasks/{uuid.uuid4().hex}/sample"), 500, "cannot read result tables")
+    assert_error(client.post(f"/predicting/tasks/{uuid.uuid4().hex}/abort"), 500, "failed to send break status")
+    assert_error(client.get("/healthz"), 503, "cannot connect to output schema")
+
+
+def test_unreachable_source_fails_to_start(client: TestClient, source_posts: str, keyword_model: str) -> None:
+    engine = create_engine(UNREACHABLE, connect_args={"connect_timeout": 2})
+    client.app.dependency_overrides[deps._source_engine] = lambda: engine  # type: ignore[attr-defined]
+    try:
+        r = client.post("/predicting/tasks", json=task_body(source_posts))
+    finally:
+        client.app.dependency_overrides.pop(deps._source_engine)  # type: ignore[attr-defined]
+    assert_error(r, 500, "failed to start a labeling task", "source database")
+
+
+def test_unknown_route_keeps_the_envelope(client: TestClient) -> None:
+    assert_error(client.get("/nothing/here"), 404, "Not Found")
+
+
+def test_api_keys_when_configured(services: Settings) -> None:
+    keyed = services.model_copy(update={"api_keys": ["s3cret"]})
+    with TestClient(create_app(keyed)) as c:
+        assert c.get("/healthz").status_code == 200
+        assert_error(c.get("/predicting/tasks"), 401, "missing API key")
+        assert_error(c.get("/predicting/tasks", headers={"X-API-Key": "wrong"}), 403, "not accepted")
+        assert c.get("/predicting/tasks", headers={"X-API-Key": "s3cret"}).status_code == 200
+        assert c.get("/predicting/tasks", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+
+
+def test_production_refuses_to_start_without_keys(services: Settings) -> None:
+    with pytest.raises(RuntimeError, match="API_KEYS"):
+        create_app(services.model_copy(update={"env": "production", "api_keys": []}))

@@ -1,0 +1,56 @@
+import pytest
+from sqlalchemy import text
+
+from settings import Settings
+from tests.conftest import RANGE
+from utils.db.engines import source_engine
+from utils.source import SourceError, SourceSpec, reflect_source
+
+
+def spec(table: str, **kw: object) -> SourceSpec:
+    base = {"id_column": "id", "text_columns": ("title", "content"), "time_column": "post_time"}
+    base.update(kw)
+    return SourceSpec(tables=(table,), **base)  # type: ignore[arg-type]
+
+
+def test_reflection_finds_the_table(source_posts: str, services: Settings) -> None:
+    tables = reflect_source(source_engine(services), spec(source_posts))
+    assert list(tables) == [source_posts]
+
+
+@pytest.mark.parametrize(
+    ("table", "kw", "message"),
+    [
+        ("nope_schema.posts", {}, "schema 'nope_schema'"),
+        ("audience_test_src.nope", {}, "table 'audience_test_src.nope' does not exist"),
+        ("audience_test_src.posts", {"id_column": "pk"}, "id_column: column 'pk'"),
+        ("audience_test_src.posts", {"time_column": "created"}, "time_column: column 'created'"),
+        ("audience_test_src.posts", {"text_columns": ("title", "body")}, "text_columns: column 'body'"),
+        ("audience_test_src.posts", {"id_column": "title"}, "is not an integer column"),
+    ],
+)
+def test_missing_names_are_reported(source_posts: str, services: Settings, table: str, kw: dict, message: str) -> None:
+    with pytest.raises(SourceError, match=message):
+        reflect_source(source_engine(services), spec(table, **kw))
+
+
+def test_keyset_batches_cover_the_range_in_order(source_posts: str, services: Settings) -> None:
+    table = reflect_source(source_engine(services), spec(source_posts))[source_posts]
+    engine = source_engine(services)
+    with engine.connect() as conn:
+        count, lo, hi = table.count_in_range(conn, *RANGE)
+        expected = conn.execute(
+            text("SELECT COUNT(*) FROM audience_test_src.posts WHERE post_time >= :a AND post_time < :b"),
+            {"a": RANGE[0], "b": RANGE[1]},
+        ).scalar()
+        seen: list[int] = []
+        after = lo - 1
+        while True:
+            rows = table.read_batch(conn, after, hi, *RANGE, limit=997)
+            if not rows:
+                break
+            seen += [r[0] for r in rows]
+            after = rows[-1][0]
+    assert count == expected == len(seen) == len(set(seen))
+    assert seen == sorted(seen)
+    assert seen[0] == lo and seen[-1] == hi

@@ -1,0 +1,25 @@
+from celery.canvas import _chord
+
+from workers.canvas import build_label_chord, build_predicting_workflow
+
+
+def test_workflow_starts_with_the_planner() -> None:
+    sig = build_predicting_workflow("a" * 32)
+    assert sig.task == "predicting.plan"
+    assert sig.args == ("a" * 32,)
+    assert sig.immutable
+
+
+def test_label_chord_has_one_header_task_per_chunk_and_finalize_as_body() -> None:
+    sig = build_label_chord("b" * 32, [3, 4, 5])
+    assert isinstance(sig, _chord)
+    assert [t.task for t in sig.tasks] == ["predicting.label_chunk"] * 3
+    assert [t.args for t in sig.tasks] == [("b" * 32, 3), ("b" * 32, 4), ("b" * 32, 5)]
+    assert sig.body.task == "predicting.finalize"
+    # finalize also runs when the chord fails, so the task always gets a final status
+    assert [e["task"] for e in sig.body.options["link_error"]] == ["predicting.finalize"]
+
+
+def test_no_chunks_goes_straight_to_finalize() -> None:
+    sig = build_label_chord("c" * 32, [])
+    assert sig.task == "predicting.finalize"

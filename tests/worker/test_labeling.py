@@ -1,0 +1,127 @@
+"""The workflow's steps called directly against MariaDB, without a broker."""
+
+import uuid
+
+from sqlalchemy import func, select
+
+from settings import Settings
+from tests.conftest import RANGE
+from utils.db import task_store as ts
+from utils.db.engines import output_engine
+from utils.db.model_store import latest_models
+from utils.db.tables import labels
+from workers import labeling
+
+
+def make_task(settings: Settings, table: str, model: str, batch_size: int = 500) -> str:
+    task_id = uuid.uuid4().hex
+    with output_engine(settings).begin() as conn:
+        m = latest_models(conn, [model])[model]
+        config = {
+            "models": [{"id": m.id, "name": m.name, "version": m.version, "sha256": m.sha256}],
+            "source": {
+                "tables": [table],
+                "id_column": "id",
+                "text_columns": ["title", "content"],
+                "time_column": "post_time",
+            },
+            "start_time": RANGE[0].isoformat(),
+            "end_time": RANGE[1].isoformat(),
+            "batch_size": batch_size,
+        }
+        ts.create_task(conn, task_id, "predicting", config)
+    return task_id
+
+
+def label_count(settings: Settings, task_id: str) -> int:
+    with output_engine(settings).connect() as conn:
+        return conn.execute(select(func.count()).select_from(labels).where(labels.c.task_id == task_id)).scalar_one()
+
+
+def test_plan_label_finalize_match_the_oracle(
+    services: Settings, source_posts: str, keyword_model: str, expected: dict
+) -> None:
+    task_id = make_task(services, source_posts, keyword_model)
+    chunk_ids = labeling.plan_task(services, task_id)
+    assert len(chunk_ids) > 1
+    assert labeling.plan_task(services, task_id) == chunk_ids  # a redelivered plan adds nothing
+    for chunk_id in chunk_ids:
+        assert labeling.run_chunk(services, task_id, chunk_id) == ts.CHUNK_DONE
+    assert labeling.finalize_task(services, task_id) == ts.SUCCESS
+    with output_engine(services).connect() as conn:
+        task = ts.get_task(conn, task_id)
+    assert task.total == expected["rows"]
+    assert task.stats["rows_read"] == expected["rows"]
+    assert task.stats["rows_labeled"] == len(expected["labeled"])
+    assert task.stats["label_counts"] == {keyword_model: expected["counts"]}
+    assert label_count(services, task_id) == expected["labels"]
+
+
+def test_redelivered_chunk_resumes_from_its_checkpoint(
+    services: Settings, source_posts: str, keyword_model: str
+) -> None:
+    task_id = make_task(services, source_posts, keyword_model, batch_size=300)
+    first = labeling.plan_task(services, task_id)[0]
+    with output_engine(services).begin() as conn:
+        chunk = ts.get_chunk(conn, first)
+    # Label the chunk once, then replay it from scratch as a redelivery would: nothing changes.
+    assert labeling.run_chunk(services, task_id, first) == ts.CHUNK_DONE
+    written = label_count(services, task_id)
+    with output_engine(services).begin() as conn:
+        ts.set_chunk_status(conn, first, ts.CHUNK_RUNNING)
+    assert labeling.run_chunk(services, task_id, first) == ts.CHUNK_DONE
+    assert label_count(services, task_id) == written
+    with output_engine(services).connect() as conn:
+        after = ts.get_chunk(conn, first)
+    assert after.checkpoint > chunk.checkpoint
+    assert after.attempts == 2
+
+
+def test_a_stale_copy_is_fenced_by_the_checkpoint(services: Settings, source_posts: str, keyword_model: str) -> None:
+    task_id = make_task(services, source_posts, keyword_model)
+    first = labeling.plan_task(services, task_id)[0]
+    with output_engine(services).begin() as conn:
+        chunk = ts.get_chunk(conn, first)
+        assert ts.advance_chunk(conn, first, chunk.checkpoint, chunk.checkpoint + 5, 5, 0, 0, {}, 0)
+        # a second copy that read the same checkpoint loses the compare-and-set
+        assert not ts.advance_chunk(conn, first, chunk.checkpoint, chunk.checkpoint + 9, 9, 0, 0, {}, 0)
+        assert ts.get_chunk(conn, first).rows_read == 5
+
+
+def test_abort_stops_chunks_and_finalize_records_break(
+    services: Settings, source_posts: str, keyword_model: str
+) -> None:
+    task_id = make_task(services, source_posts, keyword_model)
+    chunk_ids = labeling.plan_task(services, task_id)
+    assert labeling.run_chunk(services, task_id, chunk_ids[0]) == ts.CHUNK_DONE
+    written = label_count(services, task_id)
+    with output_engine(services).begin() as conn:
+        assert ts.request_abort(conn, task_id) == 1
+    assert labeling.run_chunk(services, task_id, chunk_ids[1]) == ts.CHUNK_ABORTED
+    assert label_count(services, task_id) == written
+    assert labeling.finalize_task(services, task_id) == ts.BREAK
+    with output_engine(services).connect() as conn:
+        task = ts.get_task(conn, task_id)
+    assert task.status == ts.BREAK
+    assert sum(task.stats["label_counts"][keyword_model].values()) == written
+
+
+def test_a_chunk_that_keeps_failing_ends_the_task_in_failure(
+    services: Settings, source_posts: str, keyword_model: str
+) -> None:
+    task_id = make_task(services, source_posts, keyword_model)
+    chunk_ids = labeling.plan_task(services, task_id)
+    for chunk_id in chunk_ids[1:]:
+        labeling.run_chunk(services, task_id, chunk_id)
+    bad = chunk_ids[0]
+    gave_up = False
+    for _ in range(services.chunk_max_attempts):
+        with output_engine(services).begin() as conn:
+            ts.begin_attempt(conn, bad)
+        gave_up = labeling.record_chunk_error(services, bad, RuntimeError("model exploded on row 42"))
+    assert gave_up
+    assert labeling.finalize_task(services, task_id) == ts.FAILURE
+    with output_engine(services).connect() as conn:
+        task = ts.get_task(conn, task_id)
+    assert f"chunk {bad}" in task.error and "model exploded on row 42" in task.error
+    assert f"after {services.chunk_max_attempts} attempts" in task.error
