@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=2, ge=1)
     worker_max_memory_per_child_kb: int = Field(default=1_000_000, ge=0)
 
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
     api_keys: Annotated[list[str], NoDecode] = []
 
     # Rows per keyset batch (one transaction each) and rows per chunk (one Celery task each).

@@ -17,6 +17,7 @@ from apis.deps import OutputEngine, SettingsDep, SourceEngine
 from apis.errors import AudienceError
 from apis.schemas.predicting import (
     AbortAccepted,
+    ModelRef,
     PredictingTaskCreate,
     Progress,
     Sample,
@@ -107,7 +108,7 @@ def create_task(body: PredictingTaskCreate, settings: SettingsDep, out: OutputEn
 
     config = TaskConfig(
         models=[
-            {"id": m.id, "name": m.name, "version": m.version, "sha256": m.sha256}
+            ModelRef(id=m.id, name=m.name, version=m.version, sha256=m.sha256)
             for m in (found[n] for n in body.model_names)
         ],
         source=body.source,
@@ -129,7 +130,7 @@ def create_task(body: PredictingTaskCreate, settings: SettingsDep, out: OutputEn
         with out.begin() as conn:
             ts.finish_task(conn, task_id, ts.FAILURE, {}, f"failed to start: {type(exc).__name__}: {exc}")
         raise AudienceError(500, f"failed to start a labeling task: {type(exc).__name__}: {exc}") from exc
-    return TaskCreated(task_id=task_id, status=ts.PENDING, config=config)
+    return TaskCreated(task_id=task_id, status="PENDING", config=config)
 
 
 def _encode_cursor(task: Row) -> str:
@@ -154,7 +155,9 @@ def list_tasks(
     before = _decode_cursor(cursor) if cursor else None
     try:
         with out.connect() as conn:
-            rows = ts.list_tasks(conn, TASK_TYPE, status, before, limit)
+            # One row more than asked tells whether a next page exists.
+            fetched = ts.list_tasks(conn, TASK_TYPE, status, before, limit + 1)
+            rows = fetched[:limit]
             summaries = [
                 TaskSummary(
                     task_id=t.id,
@@ -168,7 +171,7 @@ def list_tasks(
             ]
     except SQLAlchemyError as exc:
         raise AudienceError(500, f"cannot connect to state table: {exc}") from exc
-    next_cursor = _encode_cursor(rows[-1]) if len(rows) == limit else None
+    next_cursor = _encode_cursor(rows[-1]) if len(fetched) > limit else None
     return TaskList(tasks=summaries, next_cursor=next_cursor)
 
 

@@ -1,5 +1,6 @@
 """Real processes for integration tests and the bench: Celery workers and the API server."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -39,10 +40,8 @@ class Process:
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Signal the whole group (a prefork worker's children too) and reap it."""
         if self.alive():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                pass
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -52,7 +52,7 @@ def plan_task(settings: Settings, task_id: str) -> list[int]:
         for name, table in tables.items():
             count, lo, hi = table.count_in_range(conn, start, end)
             total += count
-            if count:
+            if count and lo is not None and hi is not None:
                 ranges = split_id_range(lo, hi, count, settings.chunk_rows, settings.max_chunks_per_table)
                 plans.append((name, ranges))
     with output_engine(settings).begin() as conn:
@@ -73,6 +73,8 @@ def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
     with out.begin() as conn:
         task = ts.get_task(conn, task_id)
         chunk = ts.get_chunk(conn, chunk_id)
+        if task is None:
+            return ts.CHUNK_FAILED
         if chunk.status in (ts.CHUNK_DONE, ts.CHUNK_ABORTED, ts.CHUNK_FAILED):
             return str(chunk.status)
         attempt = ts.begin_attempt(conn, chunk_id)

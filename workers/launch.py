@@ -16,7 +16,7 @@ def worker_argv(name: str, queues: str, extra: list[str]) -> list[str]:
         sys.executable, "-m", "celery", "-A", "workers.app:celery_app", "worker",
         "-n", f"{name}@%h", "-Q", queues,
         "-P", settings.worker_pool, "-c", str(settings.worker_concurrency),
-        "--without-gossip", "--without-mingle", "--loglevel", os.environ.get("LOG_LEVEL", "INFO"),
+        "--without-gossip", "--without-mingle", "--loglevel", settings.log_level,
         *extra,
     ]  # fmt: skip
 

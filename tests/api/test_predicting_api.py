@@ -141,6 +141,17 @@ def test_list_filters_and_pages_by_cursor(client: TestClient, source_posts: str,
     ids = [t["task_id"] for t in first["tasks"] + second["tasks"]]
     assert len(ids) == len(set(ids))
     assert ids[:3] == created[::-1]  # newest first, nothing skipped between pages
+    walked, cursor = [], None
+    while True:
+        page = client.get("/predicting/tasks", params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        assert page["tasks"], "a next_cursor led to an empty page"
+        walked += [t["task_id"] for t in page["tasks"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    everything = [t["task_id"] for t in client.get("/predicting/tasks?limit=500").json()["tasks"]]
+    assert walked == everything
+    exact = client.get("/predicting/tasks", params={"limit": len(everything)}).json()
+    assert len(exact["tasks"]) == len(everything) and exact["next_cursor"] is None
     for task in client.get("/predicting/tasks?status=SUCCESS&limit=500").json()["tasks"]:
         assert task["status"] == "SUCCESS"
     assert_error(client.get("/predicting/tasks?status=DONE"), 422, "status")

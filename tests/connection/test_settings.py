@@ -25,3 +25,18 @@ def test_mariadb_urls_escape_credentials() -> None:
 def test_api_keys_from_a_comma_separated_value(monkeypatch) -> None:
     monkeypatch.setenv("API_KEYS", " k1, k2 ,,")
     assert Settings(_env_file=None).api_keys == ["k1", "k2"]
+
+
+def test_env_example_lists_every_setting_and_loads(monkeypatch) -> None:
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    names = {
+        line.split("=", 1)[0].strip()
+        for line in example.read_text(encoding="utf-8").splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
+    assert names == {field.upper() for field in Settings.model_fields}
+    for name in names:
+        monkeypatch.delenv(name, raising=False)
+    loaded = Settings(_env_file=example)
+    assert loaded.output_url.startswith("mysql+pymysql://")
+    assert loaded.broker_url.startswith("redis://")

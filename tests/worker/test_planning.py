@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from utils.planning import split_id_range
@@ -18,7 +20,7 @@ def test_ranges_cover_every_id_once(lo: int, hi: int, rows: int, chunk_rows: int
     assert ranges[0][0] == lo - 1
     assert ranges[-1][1] == hi
     assert all(a < b for a, b in ranges)
-    assert all(prev[1] == nxt[0] for prev, nxt in zip(ranges, ranges[1:], strict=False))
+    assert all(prev[1] == nxt[0] for prev, nxt in itertools.pairwise(ranges))
     assert len(ranges) <= max_chunks
 
 

@@ -1,0 +1,207 @@
+"""`make bench`: throughput and memory of the predicting path on MariaDB, Redis and real workers.
+
+Seeds `--rows` posts into the schema `audience_bench_src`, stores a keyword model of `--keywords`
+keywords, then measures each stage alone in this process (match, keyset read, label write) and a
+whole task through the HTTP API on one Celery worker. Prints a Markdown table for the README.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+BENCH_ENV = {
+    "ENV": "development",
+    "VAR_DIR": tempfile.mkdtemp(prefix="audience-bench-var-"),
+    "OUTPUT_HOST": "127.0.0.1",
+    "OUTPUT_PORT": "3306",
+    "OUTPUT_USER": "root",
+    "OUTPUT_PASSWORD": "",
+    "OUTPUT_SCHEMA": "audience_bench_out",
+    "INPUT_HOST": "127.0.0.1",
+    "INPUT_PORT": "3306",
+    "INPUT_USER": "root",
+    "INPUT_PASSWORD": "",
+    "INPUT_SCHEMA": "audience_bench_src",
+    "BROKER_URL": "redis://127.0.0.1:6379/12",
+    "RESULT_BACKEND": "redis://127.0.0.1:6379/13",
+    "API_KEYS": "",
+}
+os.environ.update({k: os.environ.get(f"BENCH_{k}", v) for k, v in BENCH_ENV.items()})
+
+import httpx  # noqa: E402
+import redis  # noqa: E402
+from sqlalchemy import delete, text  # noqa: E402
+
+from models.keyword import KeywordModel, KeywordRule  # noqa: E402
+from settings import get_settings  # noqa: E402
+from tests.services import start_api, start_worker, wait_for  # noqa: E402
+from utils.db.engines import ensure_database, init_output_schema, output_engine, source_engine  # noqa: E402
+from utils.db.label_store import label_rows, write_labels  # noqa: E402
+from utils.db.model_store import add_model  # noqa: E402
+from utils.db.tables import labels  # noqa: E402
+from utils.demo import DEMO_YEAR_START, generate_posts, posts_table, seed_posts  # noqa: E402
+from utils.memory import PeakRss  # noqa: E402
+from utils.source import SourceSpec, reflect_source  # noqa: E402
+from utils.text import join_columns  # noqa: E402
+from workers.cli import DEMO_RULES, read_keyword_rules  # noqa: E402
+
+MODEL = "bench_keywords"
+MB = 1024 * 1024
+
+
+def keyword_rules(n: int, seed: int = 11) -> list[KeywordRule]:
+    """The demo rules plus random two- and three-character Chinese keywords, `n` rules in all, over 20 labels."""
+    rng = random.Random(seed)
+    rules = read_keyword_rules(DEMO_RULES)
+    alphabet = "".join(sorted({ch for row in generate_posts(2_000) for ch in (row["content"] or "") if ch > "\u4e00"}))
+    while len(rules) < n:
+        word = "".join(rng.choice(alphabet) for _ in range(rng.choice((2, 3))))
+        rules.append(KeywordRule(f"label_{len(rules) % 20:02d}", word))
+    return rules
+
+
+def timed(fn: Callable[[], int], runs: int) -> tuple[float, float]:
+    """rows/s of `fn` (which returns the rows it handled) over `runs` runs: (median, min)."""
+    rates = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        rows = fn()
+        rates.append(rows / (time.perf_counter() - began))
+    return statistics.median(rates), min(rates)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("--rows", type=int, default=200_000, help="posts in the source table")
+    parser.add_argument("--keywords", type=int, default=1_000, help="keywords in the model")
+    parser.add_argument("--runs", type=int, default=2, help="runs of each measurement")
+    parser.add_argument("--pool", default="prefork", help="worker pool of the end-to-end run")
+    parser.add_argument("--concurrency", type=int, default=2, help="worker processes (or greenlets)")
+    args = parser.parse_args(argv)
+
+    settings = get_settings()
+    try:
+        redis.Redis.from_url(settings.broker_url, socket_connect_timeout=3).ping()
+        ensure_database(settings.source_url)
+        ensure_database(settings.output_url)
+    except Exception as exc:
+        print(f"bench needs MariaDB and Redis on 127.0.0.1: {exc}", file=sys.stderr)
+        return 1
+    for url in (settings.broker_url, settings.result_backend):
+        redis.Redis.from_url(url).flushdb()
+    init_output_schema(settings)
+    with output_engine(settings).begin() as conn:
+        for table in ("labels", "chunks", "tasks"):
+            conn.execute(text(f"DELETE FROM {table}"))
+
+    began = time.perf_counter()
+    seed_posts(source_engine(settings), posts_table("posts"), args.rows)
+    print(f"seeded {args.rows:,} posts in {time.perf_counter() - began:.1f} s", file=sys.stderr)
+    model = KeywordModel(keyword_rules(args.keywords))
+    with output_engine(settings).begin() as conn:
+        add_model(conn, MODEL, model.kind, model.to_bytes(), model.labels_, {"rules": len(model.rules)}, {})
+
+    memory = PeakRss()
+    results: list[tuple[str, str, str]] = []
+    sample = [join_columns((r["title"], r["content"])) for r in generate_posts(min(args.rows, 50_000))]
+
+    def match() -> int:
+        for i in range(0, len(sample), 5_000):
+            model.predict(sample[i : i + 5_000])
+        return len(sample)
+
+    median, low = timed(match, args.runs)
+    results.append((f"match {len(model.rules):,} keywords (pyahocorasick), 1 core", f"{median:,.0f}", f"{low:,.0f}"))
+
+    spec = SourceSpec((f"{settings.input_schema}.posts",), "id", ("title", "content"), "post_time")
+    table = reflect_source(source_engine(settings), spec)[spec.tables[0]]
+    start, end = DEMO_YEAR_START, DEMO_YEAR_START.replace(year=DEMO_YEAR_START.year + 1)
+
+    def read() -> int:
+        after, seen = 0, 0
+        with source_engine(settings).connect() as conn:
+            while rows := table.read_batch(conn, after, 2**62, start, end, 5_000):
+                seen += len(rows)
+                after = int(rows[-1][0])
+        return seen
+
+    median, low = timed(read, args.runs)
+    results.append(("read, keyset batches of 5,000 (PyMySQL)", f"{median:,.0f}", f"{low:,.0f}"))
+
+    predictions = model.predict(sample)
+    ids = list(range(1, len(sample) + 1))
+
+    def write() -> int:
+        task_id = uuid.uuid4().hex
+        rows = label_rows(task_id, "bench.posts", MODEL, ids, predictions, DEMO_YEAR_START)
+        with output_engine(settings).begin() as conn:
+            for i in range(0, len(rows), 5_000):
+                write_labels(conn, rows[i : i + 5_000])
+        with output_engine(settings).begin() as conn:
+            conn.execute(delete(labels).where(labels.c.task_id == task_id))
+        return len(rows)
+
+    write_rows = len(label_rows("x", "t", MODEL, ids, predictions, DEMO_YEAR_START))
+    median, low = timed(write, args.runs)
+    results.append(("write labels, multi-row INSERT, unique key", f"{median:,.0f}", f"{low:,.0f}"))
+    memory.sample()
+
+    # INFO: start_worker waits for the worker's "ready" line.
+    env = {**os.environ, "WORKER_POOL": args.pool, "WORKER_CONCURRENCY": str(args.concurrency), "LOG_LEVEL": "INFO"}
+    logs = Path(settings.var_dir)
+    worker = start_worker(env, logs / "worker.log", name="bench")
+    api, url = start_api(env, logs / "api.log")
+    e2e: list[float] = []
+    peaks: list[int] = []
+    try:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            for _ in range(args.runs):
+                body = {
+                    "model_names": [MODEL],
+                    "source": {"tables": [spec.tables[0]]},
+                    "start_time": start.isoformat(),
+                    "end_time": end.isoformat(),
+                }
+                created = client.post("/predicting/tasks", json=body)
+                created.raise_for_status()
+                task_id = created.json()["task_id"]
+                began = time.perf_counter()
+                done = wait_for(client, task_id, ("SUCCESS", "FAILURE", "BREAK"), timeout=3_600)
+                seconds = time.perf_counter() - began
+                if done["status"] != "SUCCESS":
+                    print(f"task {task_id} ended {done['status']}: {done.get('error')}", file=sys.stderr)
+                    return 1
+                e2e.append(done["progress"]["done"] / seconds)
+                peaks.append(done["peak_rss_bytes"])
+    finally:
+        api.stop()
+        worker.stop()
+    results.append(
+        (
+            f"end to end over HTTP, 1 worker, {args.pool} × {args.concurrency}",
+            f"{statistics.median(e2e):,.0f}",
+            f"{min(e2e):,.0f}",
+        )
+    )
+
+    print(
+        f"\n{args.rows:,} posts, {len(model.rules):,} keywords, {write_rows:,} label rows per write run, "
+        f"{args.runs} runs; peak RSS of a worker process {max(peaks) / MB:.0f} MB, of this process "
+        f"{memory.sample() / MB:.0f} MB\n"
+    )
+    print("| stage | rows/s (median) | rows/s (min) |")
+    print("|---|---|---|")
+    for name, median_s, low_s in results:
+        print(f"| {name} | {median_s} | {low_s} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
