@@ -37,7 +37,9 @@ def require_api_key(
     if given is None and authorization and authorization.lower().startswith("bearer "):
         given = authorization[7:].strip()
     if not given:
-        raise AudienceError(401, "missing API key: send X-API-Key or Authorization: Bearer")
+        raise AudienceError(
+            401, "missing API key: send X-API-Key or Authorization: Bearer", {"WWW-Authenticate": "Bearer"}
+        )
     # Compare against every key in constant time; never log the key.
     matched = False
     for key in settings.api_keys:

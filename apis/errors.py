@@ -13,10 +13,11 @@ log = logging.getLogger(__name__)
 class AudienceError(Exception):
     """An error a user should see: `error_code` is also the HTTP status."""
 
-    def __init__(self, error_code: int, error_message: str) -> None:
+    def __init__(self, error_code: int, error_message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(error_message)
         self.error_code = error_code
         self.error_message = error_message
+        self.headers = headers
 
 
 def envelope(error_code: int, error_message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -41,7 +42,7 @@ def describe_validation(exc: RequestValidationError) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AudienceError)
     async def _audience(_: Request, exc: AudienceError) -> JSONResponse:
-        return envelope(exc.error_code, exc.error_message)
+        return envelope(exc.error_code, exc.error_message, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -18,7 +18,7 @@ TaskStatusName = Literal["PENDING", "STARTED", "BREAK", "SUCCESS", "FAILURE"]
 class SourceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tables: list[TableName] = Field(min_length=1, max_length=64, examples=[["main.posts"]])
+    tables: list[TableName] = Field(min_length=1, max_length=64, examples=[["posts"]])
     id_column: Identifier = "id"
     text_columns: list[Identifier] = Field(default=["title", "content"], min_length=1, max_length=16)
     time_column: Identifier = "post_time"
@@ -38,7 +38,7 @@ class PredictingTaskCreate(BaseModel):
             "examples": [
                 {
                     "model_names": ["demo_keywords"],
-                    "source": {"tables": ["main.posts"]},
+                    "source": {"tables": ["posts"]},
                     "start_time": "2026-01-01T00:00:00",
                     "end_time": "2027-01-01T00:00:00",
                 }

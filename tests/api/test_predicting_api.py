@@ -192,7 +192,9 @@ def test_api_keys_when_configured(services: Settings) -> None:
     keyed = services.model_copy(update={"api_keys": ["s3cret"]})
     with TestClient(create_app(keyed)) as c:
         assert c.get("/healthz").status_code == 200
-        assert_error(c.get("/predicting/tasks"), 401, "missing API key")
+        missing = c.get("/predicting/tasks")
+        assert_error(missing, 401, "missing API key")
+        assert missing.headers["www-authenticate"] == "Bearer"
         assert_error(c.get("/predicting/tasks", headers={"X-API-Key": "wrong"}), 403, "not accepted")
         assert c.get("/predicting/tasks", headers={"X-API-Key": "s3cret"}).status_code == 200
         assert c.get("/predicting/tasks", headers={"Authorization": "Bearer s3cret"}).status_code == 200
