@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import inspect
 
 from models.keyword import KeywordModel, KeywordRule
+from settings import get_settings
 from utils.db.engines import init_output_schema, output_engine, source_engine
 from utils.db.model_store import add_model
 from utils.demo import posts_table, seed_posts
@@ -78,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"model {args.name} version {version} stored (sha256 {sha[:12]})")
         elif args.command == "demo":
             engine = source_engine()
-            if args.if_missing and inspect(engine).has_table(args.table):
+            if args.if_missing and get_settings().input_host:
+                # `make run` against a configured source: never write into a database we only read.
+                print("source is a configured database (INPUT_HOST); no demo table seeded")
+            elif args.if_missing and inspect(engine).has_table(args.table):
                 print(f"demo table {args.table} exists; left as it is")
             else:
                 seed_posts(engine, posts_table(args.table), args.rows)
