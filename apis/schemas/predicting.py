@@ -12,6 +12,15 @@ from apis.schemas.common import Envelope
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_$]{1,64}$")]
 TableName = Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9_$]{1,64}\.)?[A-Za-z0-9_$]{1,64}$")]
 ModelName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")]
+
+
+def no_repeats(value: list[str]) -> list[str]:
+    repeated = sorted({v for v in value if value.count(v) > 1})
+    if repeated:
+        raise ValueError(f"names must be unique: {', '.join(repeated)} repeated")
+    return value
+
+
 TaskStatusName = Literal["PENDING", "STARTED", "BREAK", "SUCCESS", "FAILURE"]
 
 
@@ -23,12 +32,7 @@ class SourceIn(BaseModel):
     text_columns: list[Identifier] = Field(default=["title", "content"], min_length=1, max_length=16)
     time_column: Identifier = "post_time"
 
-    @field_validator("tables", "text_columns")
-    @classmethod
-    def _unique(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("names must be unique")
-        return value
+    _unique = field_validator("tables", "text_columns")(no_repeats)
 
 
 class PredictingTaskCreate(BaseModel):
@@ -60,12 +64,7 @@ class PredictingTaskCreate(BaseModel):
             return value.astimezone(UTC).replace(tzinfo=None)
         return value
 
-    @field_validator("model_names")
-    @classmethod
-    def _unique(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("model names must be unique")
-        return value
+    _unique = field_validator("model_names")(no_repeats)
 
 
 class ModelRef(BaseModel):

@@ -89,6 +89,8 @@ def test_missing_source_names_are_named(
         ({"source": {"tables": []}}, "source.tables"),
         ({"source": {"tables": ["posts"], "id_column": "id;"}}, "source.id_column"),
         ({"model_names": []}, "model_names"),
+        ({"model_names": ["a", "b", "a"]}, "model_names: Value error, names must be unique: a repeated"),
+        ({"source": {"tables": ["posts", "posts"]}}, "source.tables: Value error, names must be unique: posts"),
         ({"start_time": "yesterday"}, "start_time"),
         ({"batch_size": 0}, "batch_size"),
         ({"unexpected": 1}, "unexpected"),
