@@ -7,17 +7,27 @@ for the source and the output schema, and Celery over kombu's SQLAlchemy transpo
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import quote_plus
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy import URL
 
 ROOT = Path(__file__).resolve().parent
 
 
 def _mariadb_url(host: str, port: int, user: str, password: SecretStr, schema: str) -> str:
-    secret = quote_plus(password.get_secret_value())
-    return f"mysql+pymysql://{quote_plus(user)}:{secret}@{host}:{port}/{schema}?charset=utf8mb4"
+    # URL.create escapes every part, so any character is safe in a password or a schema name.
+    url = URL.create(
+        "mysql+pymysql",
+        username=user,
+        password=password.get_secret_value(),
+        host=host,
+        port=port,
+        database=schema,
+        query={"charset": "utf8mb4"},
+    )
+    return url.render_as_string(hide_password=False)
 
 
 class Settings(BaseSettings):
@@ -33,6 +43,8 @@ class Settings(BaseSettings):
     input_user: str = "root"
     input_password: SecretStr = SecretStr("")
     input_schema: str = "audience_source"
+    # The zone of the source's time columns: request times with an offset are converted to it.
+    input_timezone: str = "UTC"
 
     # Output schema: task state, chunks, labels, models. Empty OUTPUT_HOST means embedded.
     output_host: str = ""
@@ -69,6 +81,19 @@ class Settings(BaseSettings):
         if isinstance(raw, str):
             data["api_keys"] = [k.strip() for k in raw.split(",") if k.strip()]
         return data
+
+    @field_validator("input_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Asia/Shanghai") from exc
+        return value
+
+    @property
+    def source_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.input_timezone)
 
     @property
     def embedded(self) -> bool:

@@ -7,6 +7,7 @@ import uuid
 from collections import defaultdict
 from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from sqlalchemy import Connection, Engine
@@ -40,8 +41,13 @@ from workers.labeling import spec_of
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/predicting", tags=["predicting"])
-TASK_TYPE = "predicting"
+TASK_TYPE = ts.PREDICTING_TASK
 _TASK_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def in_zone(moment: datetime, zone: ZoneInfo) -> datetime:
+    """A naive wall-clock time in `zone`: one with an offset is converted, one without is kept."""
+    return moment.astimezone(zone).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _check_task_id(task_id: str) -> str:
@@ -86,7 +92,10 @@ def _progress(task: Row, live: dict[str, Any]) -> Progress:
 
 @router.post("/tasks", response_model=TaskCreated, summary="create_task: start labeling source rows")
 def create_task(body: PredictingTaskCreate, settings: SettingsDep, out: OutputEngine, src: SourceEngine) -> TaskCreated:
-    if body.start_time >= body.end_time:
+    # Source time columns hold wall-clock values of the source's zone; compare in that zone.
+    start_time = in_zone(body.start_time, settings.source_zone)
+    end_time = in_zone(body.end_time, settings.source_zone)
+    if start_time >= end_time:
         raise AudienceError(400, "start_time must be earlier than end_time")
     spec = SourceSpec(
         tables=tuple(body.source.tables),
@@ -112,8 +121,8 @@ def create_task(body: PredictingTaskCreate, settings: SettingsDep, out: OutputEn
             for m in (found[n] for n in body.model_names)
         ],
         source=body.source,
-        start_time=body.start_time,
-        end_time=body.end_time,
+        start_time=start_time,
+        end_time=end_time,
         batch_size=body.batch_size or settings.batch_size,
     )
     task_id = uuid.uuid4().hex
@@ -158,11 +167,12 @@ def list_tasks(
             # One row more than asked tells whether a next page exists.
             fetched = ts.list_tasks(conn, TASK_TYPE, status, before, limit + 1)
             rows = fetched[:limit]
+            done = ts.rows_done(conn, [t.id for t in rows]) if rows else {}
             summaries = [
                 TaskSummary(
                     task_id=t.id,
                     status=t.status,
-                    progress=_progress(t, ts.task_progress(conn, t.id)),
+                    progress=_progress(t, done[t.id]),
                     created_at=t.created_at,
                     started_at=t.started_at,
                     finished_at=t.finished_at,
@@ -209,6 +219,8 @@ def sample_result(
         task = _load_task(conn, task_id)
         try:
             if not has_labels(conn, task_id):
+                if task.status in ts.FINISHED:
+                    raise AudienceError(404, f"result table not found: the task ended {task.status} with no labels")
                 raise AudienceError(404, "result table not found yet: no labels written so far, retry later")
             picked = sample_ids(conn, task_id, size, random.Random())
             by_table: dict[str, list[int]] = defaultdict(list)
@@ -241,9 +253,9 @@ def abort_result(task_id: str, out: OutputEngine) -> AbortAccepted:
     try:
         with out.begin() as conn:
             task = _load_task(conn, task_id)
-            if task.status in ts.FINISHED:
-                raise AudienceError(409, f"task already finished with status {task.status}")
-            ts.request_abort(conn, task_id)
+            if task.status in ts.FINISHED or not ts.request_abort(conn, task_id):
+                finished = ts.get_task(conn, task_id)
+                raise AudienceError(409, f"task already finished with status {finished.status if finished else '?'}")
     except SQLAlchemyError as exc:
         raise AudienceError(500, f"failed to send break status: {exc}") from exc
     return AbortAccepted(task_id=task_id, status=task.status, error_message="break status sent to task")

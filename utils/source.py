@@ -8,8 +8,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Column, Connection, Engine, Integer, MetaData, Table, func, inspect, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    func,
+    inspect,
+    select,
+)
 from sqlalchemy.engine import Row
+from sqlalchemy.engine.reflection import Inspector
 
 
 class SourceError(ValueError):
@@ -39,7 +53,7 @@ class SourceTable:
         self.texts = [table.c[c] for c in spec.text_columns]
         self.time = table.c[spec.time_column]
 
-    def _in_range(self, start: datetime, end: datetime):
+    def _in_range(self, start: datetime, end: datetime) -> ColumnElement[bool]:
         return (self.time >= start) & (self.time < end)
 
     def count_in_range(self, conn: Connection, start: datetime, end: datetime) -> tuple[int, int | None, int | None]:
@@ -85,7 +99,29 @@ def reflect_source(engine: Engine, spec: SourceSpec) -> dict[str, SourceTable]:
                 raise SourceError(f"{field}: column {column!r} does not exist in table {qualified!r}")
         if not isinstance(columns[spec.id_column]["type"], Integer):
             raise SourceError(f"id_column: column {spec.id_column!r} of table {qualified!r} is not an integer column")
+        # Keyset batches (id > last ORDER BY id) skip or repeat rows unless ids are unique, and
+        # scan the whole table per batch unless they are indexed. (A view has no keys to check.)
+        is_table = name in inspector.get_table_names(schema=schema)
+        if is_table and not _uniquely_indexed(inspector, name, schema, spec.id_column):
+            raise SourceError(
+                f"id_column: column {spec.id_column!r} of table {qualified!r} is neither the primary key nor "
+                "a unique index: batches need unique, indexed ids"
+            )
+        time_type = columns[spec.time_column]["type"]
+        if not isinstance(time_type, (DateTime, Date)):
+            raise SourceError(
+                f"time_column: column {spec.time_column!r} of table {qualified!r} is {time_type}, "
+                "not a DATETIME, TIMESTAMP or DATE column"
+            )
         wanted = dict.fromkeys((spec.id_column, spec.time_column, *spec.text_columns))
         table = Table(name, MetaData(), *(Column(c, columns[c]["type"]) for c in wanted), schema=schema)
         result[qualified] = SourceTable(table, spec, qualified)
     return result
+
+
+def _uniquely_indexed(inspector: Inspector, name: str, schema: str | None, column: str) -> bool:
+    if inspector.get_pk_constraint(name, schema=schema).get("constrained_columns") == [column]:
+        return True
+    unique: list[list[str | None]] = [list(u["column_names"]) for u in inspector.get_unique_constraints(name, schema)]
+    unique += [list(i["column_names"]) for i in inspector.get_indexes(name, schema=schema) if i.get("unique")]
+    return [column] in unique

@@ -14,16 +14,20 @@ def create_celery(settings: Settings) -> Celery:
         "audience",
         broker=settings.celery_broker_url,
         backend=settings.celery_result_backend,
-        include=["workers.predicting"],
+        include=["workers.predicting", "workers.recovery"],
     )
     app.conf.update(
         task_serializer="json",
         result_serializer="json",
         accept_content=["json"],
         # A task is acknowledged only when it ends, and given back if its process dies, so a
-        # crash redelivers the chunk; the chunk's checkpoint makes the redelivery resume, not repeat.
+        # crash redelivers the chunk (Redis: after the visibility timeout; the embedded broker:
+        # see workers/recovery.py); the chunk's checkpoint makes the redelivery resume, not repeat.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
+        # A lost broker connection makes Redis redeliver the running messages: stop their copies
+        # here rather than race them (the checkpoint compare-and-set would fence them anyway).
+        worker_cancel_long_running_tasks_on_connection_loss=True,
         worker_prefetch_multiplier=1,
         worker_max_memory_per_child=settings.worker_max_memory_per_child_kb or None,
         task_queues=[Queue(PREDICTING_QUEUE), Queue(MODELING_QUEUE)],

@@ -13,14 +13,27 @@ def build_predicting_workflow(task_id: str) -> Signature:
     return signature("predicting.plan", args=(task_id,), immutable=True)
 
 
+def chunk_message_id(task_id: str, chunk_id: int) -> str:
+    """The Celery id of a chunk's message: the same in every chord built for the task, so a chunk
+    re-sent after its message was lost completes the chord that is waiting for it."""
+    return f"{task_id}-chunk-{chunk_id}"
+
+
 def build_label_chord(task_id: str, chunk_ids: list[int]) -> Signature:
-    """`chord(label_chunk × N, finalize)`; finalize also runs if the chord fails, and reads the
-    outcome from the database, so a lost or duplicated header result cannot finish a task wrongly."""
+    """`chord(label_chunk × N, finalize)`; finalize also runs if the chord fails. It reads the
+    outcome from the database and waits for chunks still running, so a duplicated header result
+    (a second copy of a chunk stores none) cannot finish a task early."""
     callback = signature("predicting.finalize", args=(task_id,), immutable=True)
     if not chunk_ids:
         return callback
     callback.link_error(signature("predicting.finalize", args=(task_id,), immutable=True))
     header = group(
-        [signature("predicting.label_chunk", args=(task_id, c), immutable=True) for c in chunk_ids], app=celery_app
+        [
+            signature("predicting.label_chunk", args=(task_id, c), immutable=True).set(
+                task_id=chunk_message_id(task_id, c)
+            )
+            for c in chunk_ids
+        ],
+        app=celery_app,
     )
     return chord(header, callback, app=celery_app)

@@ -56,9 +56,11 @@ def plan_task(settings: Settings, task_id: str) -> list[int]:
                 ranges = split_id_range(lo, hi, count, settings.chunk_rows, settings.max_chunks_per_table)
                 plans.append((name, ranges))
     with output_engine(settings).begin() as conn:
+        # Status first: a second planner racing this one waits on the row lock, then loses here.
+        if not ts.mark_started(conn, task_id, total):
+            return ts.chunk_ids(conn, task_id)
         for name, ranges in plans:
             ts.add_chunks(conn, task_id, name, ranges)
-        ts.mark_started(conn, task_id, total)
         return ts.chunk_ids(conn, task_id)
 
 
@@ -67,7 +69,7 @@ def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
 
     Each batch commits its labels, checkpoint and counters in one transaction, guarded by a
     compare-and-set on the checkpoint: a second copy of this chunk (a redelivery while the first
-    still runs) loses the race and stops without writing.
+    still runs) loses the race and stops without writing, returning FENCED.
     """
     out = output_engine(settings)
     with out.begin() as conn:
@@ -77,6 +79,10 @@ def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
             return ts.CHUNK_FAILED
         if chunk.status in (ts.CHUNK_DONE, ts.CHUNK_ABORTED, ts.CHUNK_FAILED):
             return str(chunk.status)
+        if ts.should_stop(conn, task_id):
+            # Aborted (or finished) before this chunk began: no attempt spent, nothing read.
+            ts.set_chunk_status(conn, chunk_id, ts.CHUNK_ABORTED)
+            return ts.CHUNK_ABORTED
         attempt = ts.begin_attempt(conn, chunk_id)
         if attempt > settings.chunk_max_attempts:
             cause = chunk.error or "its worker was lost while labeling it"
@@ -115,7 +121,7 @@ def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
         new_counts = ts.merge_counts({k: dict(v) for k, v in counts.items()}, batch_counts)
         new_checkpoint = ids[-1] if ids else checkpoint
         with out.begin() as conn:
-            if ts.abort_requested(conn, task_id, lock=True):
+            if ts.should_stop(conn, task_id, lock=True):
                 ts.set_chunk_status(conn, chunk_id, ts.CHUNK_ABORTED)
                 return ts.CHUNK_ABORTED
             if ids:
@@ -149,14 +155,21 @@ def record_chunk_error(settings: Settings, chunk_id: int, error: BaseException) 
         return False
 
 
-def finalize_task(settings: Settings, task_id: str) -> str:
-    """Record the outcome and stats from the database (never from Celery results); idempotent."""
+def finalize_task(settings: Settings, task_id: str, force: bool = False) -> str | None:
+    """Record the outcome and stats from the database (never from Celery results); idempotent.
+
+    None while a chunk is still PENDING or RUNNING (a chord can fire early when a duplicate copy of a
+    chunk reports first): the caller tries again later, and with `force` gives up and fails the task.
+    """
     with output_engine(settings).begin() as conn:
         task = ts.get_task(conn, task_id)
         if task is None:
             return ts.FAILURE
         if task.status in ts.FINISHED:
             return str(task.status)
+        unfinished = ts.unfinished_chunks(conn, task_id)
+        if not force and any(c.status in (ts.CHUNK_PENDING, ts.CHUNK_RUNNING) for c in unfinished):
+            return None
         progress = ts.task_progress(conn, task_id)
         now = ts.utcnow()
         started = task.started_at or now
@@ -175,25 +188,21 @@ def finalize_task(settings: Settings, task_id: str) -> str:
         error = None
         if task.abort_requested:
             status = ts.BREAK
+        elif unfinished:
+            status = ts.FAILURE
+            first = unfinished[0]
+            error = first.error or (
+                f"chunk {first.id} of {first.source_table} (ids {first.lo}..{first.hi}] did not finish "
+                f"(status {first.status})"
+            )
+            if len(unfinished) > 1:
+                error += f" (and {len(unfinished) - 1} more chunks)"
         else:
-            unfinished = ts.failed_chunks(conn, task_id)
-            if unfinished:
-                status = ts.FAILURE
-                first = unfinished[0]
-                error = first.error or (
-                    f"chunk {first.id} of {first.source_table} (ids {first.lo}..{first.hi}] did not finish "
-                    f"(status {first.status})"
-                )
-                if len(unfinished) > 1:
-                    error += f" (and {len(unfinished) - 1} more chunks)"
-            else:
-                status = ts.SUCCESS
+            status = ts.SUCCESS
         ts.finish_task(conn, task_id, status, stats, error)
         return status
 
 
 def fail_task(settings: Settings, task_id: str, error: BaseException) -> None:
     with output_engine(settings).begin() as conn:
-        task = ts.get_task(conn, task_id)
-        if task is not None and task.status not in ts.FINISHED:
-            ts.finish_task(conn, task_id, ts.FAILURE, {}, f"planning failed: {type(error).__name__}: {error}")
+        ts.finish_task(conn, task_id, ts.FAILURE, {}, f"planning failed: {type(error).__name__}: {error}")

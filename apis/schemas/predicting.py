@@ -1,6 +1,6 @@
 """Request and response bodies of the predicting API."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -52,17 +52,11 @@ class PredictingTaskCreate(BaseModel):
 
     model_names: list[ModelName] = Field(min_length=1, max_length=32)
     source: SourceIn
-    start_time: datetime = Field(description="inclusive; ISO 8601; an offset is converted to UTC")
-    end_time: datetime = Field(description="exclusive; ISO 8601; an offset is converted to UTC")
+    start_time: datetime = Field(
+        description="inclusive; ISO 8601; without an offset it is read in the source's zone (INPUT_TIMEZONE)"
+    )
+    end_time: datetime = Field(description="exclusive; ISO 8601; as start_time")
     batch_size: int | None = Field(default=None, ge=1, le=100_000)
-
-    @field_validator("start_time", "end_time")
-    @classmethod
-    def _naive_utc(cls, value: datetime) -> datetime:
-        # Source timestamps are naive columns: compare wall-clock values, aware input in UTC.
-        if value.tzinfo is not None:
-            return value.astimezone(UTC).replace(tzinfo=None)
-        return value
 
     _unique = field_validator("model_names")(no_repeats)
 

@@ -11,6 +11,7 @@ from apis import deps
 from apis.app import create_app
 from settings import Settings
 from tests.conftest import task_body
+from workers import labeling
 
 UNREACHABLE = "mysql+pymysql://root:@127.0.0.1:1/nothing?charset=utf8mb4"
 
@@ -55,6 +56,20 @@ def test_create_returns_task_id_and_stored_config(client: TestClient, source_pos
 def test_start_must_be_before_end(client: TestClient, source_posts: str, keyword_model: str) -> None:
     body = task_body(source_posts, start_time="2026-05-01T00:00:00", end_time="2026-05-01T00:00:00")
     assert_error(client.post("/predicting/tasks", json=body), 400, "start_time must be earlier than end_time")
+
+
+def test_times_with_an_offset_are_read_in_the_source_zone(
+    services: Settings, source_posts: str, keyword_model: str
+) -> None:
+    shanghai = services.model_copy(update={"input_timezone": "Asia/Shanghai"})
+    with TestClient(create_app(shanghai)) as c:
+        body = task_body(source_posts, start_time="2026-03-01T00:00:00Z", end_time="2026-03-01T10:00:00")
+        r = c.post("/predicting/tasks", json=body)
+        assert r.status_code == 200, r.text
+        assert r.json()["config"]["start_time"] == "2026-03-01T08:00:00"  # UTC midnight is 08:00 there
+        assert r.json()["config"]["end_time"] == "2026-03-01T10:00:00"  # no offset: already source time
+        mixed = task_body(source_posts, start_time="2026-03-01T09:00:00", end_time="2026-03-01T00:30:00Z")
+        assert_error(c.post("/predicting/tasks", json=mixed), 400, "start_time must be earlier than end_time")
 
 
 def test_unknown_model_is_named(client: TestClient, source_posts: str, keyword_model: str) -> None:
@@ -128,6 +143,18 @@ def test_unknown_task_id_gets_400(client: TestClient, method: str, path: str) ->
 def test_sample_before_any_label_is_404(client: TestClient, source_posts: str, keyword_model: str) -> None:
     task_id = client.post("/predicting/tasks", json=task_body(source_posts)).json()["task_id"]
     assert_error(client.get(f"/predicting/tasks/{task_id}/sample"), 404, "not found yet")
+
+
+def test_sample_of_a_task_that_ended_without_labels_says_so(
+    client: TestClient, services: Settings, source_posts: str, keyword_model: str
+) -> None:
+    empty_range = task_body(source_posts, start_time="2031-01-01T00:00:00", end_time="2031-02-01T00:00:00")
+    task_id = client.post("/predicting/tasks", json=empty_range).json()["task_id"]
+    assert labeling.plan_task(services, task_id) == []  # the workflow's steps, run here without a broker
+    assert labeling.finalize_task(services, task_id) == "SUCCESS"
+    assert_error(client.get(f"/predicting/tasks/{task_id}/sample"), 404, "ended SUCCESS with no labels")
+    status = client.get(f"/predicting/tasks/{task_id}").json()
+    assert status["progress"]["total"] == 0 and status["progress"]["percent"] == 100.0
 
 
 def test_sample_size_is_bounded(client: TestClient) -> None:

@@ -1,6 +1,8 @@
 from pathlib import Path
 
-from pydantic import SecretStr
+import pytest
+from pydantic import SecretStr, ValidationError
+from sqlalchemy import make_url
 
 from settings import Settings
 
@@ -18,8 +20,22 @@ def test_mariadb_urls_escape_credentials() -> None:
     s = Settings(
         _env_file=None, output_host="db", output_user="u@x", output_password=SecretStr("p/w:d"), output_schema="out"
     )
-    assert s.output_url == "mysql+pymysql://u%40x:p%2Fw%3Ad@db:3306/out?charset=utf8mb4"
+    url = make_url(s.output_url)
+    assert (url.username, url.password, url.host, url.database) == ("u@x", "p/w:d", "db", "out")
+    assert url.query == {"charset": "utf8mb4"}
     assert not s.embedded
+
+
+@pytest.mark.parametrize("password", ["a b", "p+q", "100%", "x@y:z/w?#"])
+def test_any_password_survives_the_url(password: str) -> None:
+    s = Settings(_env_file=None, input_host="db", input_password=SecretStr(password))
+    assert make_url(s.source_url).password == password
+
+
+def test_unknown_time_zone_is_refused() -> None:
+    with pytest.raises(ValidationError, match="unknown time zone 'Mars/Olympus'"):
+        Settings(_env_file=None, input_timezone="Mars/Olympus")
+    assert str(Settings(_env_file=None, input_timezone="Asia/Shanghai").source_zone) == "Asia/Shanghai"
 
 
 def test_api_keys_from_a_comma_separated_value(monkeypatch) -> None:

@@ -1,5 +1,5 @@
 import pytest
-from sqlalchemy import text
+from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, Text, text
 
 from settings import Settings
 from tests.conftest import RANGE
@@ -32,6 +32,24 @@ def test_reflection_finds_the_table(source_posts: str, services: Settings) -> No
 def test_missing_names_are_reported(source_posts: str, services: Settings, table: str, kw: dict, message: str) -> None:
     with pytest.raises(SourceError, match=message):
         reflect_source(source_engine(services), spec(table, **kw))
+
+
+def test_id_must_be_unique_and_time_a_datetime(services: Settings) -> None:
+    engine = source_engine(services)
+    meta = MetaData()
+    Table("no_key", meta, Column("id", BigInteger), Column("title", Text), Column("content", Text),
+          Column("post_time", DateTime))  # fmt: skip
+    Table("unique_id", meta, Column("id", BigInteger, unique=True), Column("title", Text), Column("content", Text),
+          Column("post_time", DateTime))  # fmt: skip
+    Table("text_time", meta, Column("id", BigInteger, primary_key=True), Column("title", Text),
+          Column("content", Text), Column("post_time", String(32)))  # fmt: skip
+    meta.drop_all(engine)
+    meta.create_all(engine)
+    with pytest.raises(SourceError, match="id_column: column 'id' of table 'no_key' is neither the primary key"):
+        reflect_source(engine, spec("no_key"))
+    assert list(reflect_source(engine, spec("unique_id"))) == ["unique_id"]
+    with pytest.raises(SourceError, match=r"time_column: column 'post_time' of table 'text_time' is VARCHAR\(32\)"):
+        reflect_source(engine, spec("text_time"))
 
 
 def test_keyset_batches_cover_the_range_in_order(source_posts: str, services: Settings) -> None:

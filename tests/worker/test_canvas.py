@@ -15,6 +15,10 @@ def test_label_chord_has_one_header_task_per_chunk_and_finalize_as_body() -> Non
     assert isinstance(sig, _chord)
     assert [t.task for t in sig.tasks] == ["predicting.label_chunk"] * 3
     assert [t.args for t in sig.tasks] == [("b" * 32, 3), ("b" * 32, 4), ("b" * 32, 5)]
+    # the same message ids in every chord of the task, so a re-sent chunk completes a waiting chord
+    again = build_label_chord("b" * 32, [3, 4, 5])
+    assert [t.options["task_id"] for t in sig.tasks] == [t.options["task_id"] for t in again.tasks]
+    assert len({t.options["task_id"] for t in sig.tasks}) == 3
     assert sig.body.task == "predicting.finalize"
     # finalize also runs when the chord fails, so the task always gets a final status
     assert [e["task"] for e in sig.body.options["link_error"]] == ["predicting.finalize"]

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -163,15 +164,29 @@ def test_sigkill_the_worker_mid_task_and_start_another(
     assert_labeled_exactly_once(status, services, keyword_model, expected)
 
 
-def test_embedded_default_end_to_end(tmp_path: Path, workers: list) -> None:
+def embedded_env(var: Path, rows: int) -> dict[str, str]:
+    """The environment of `make run` with no .env, and a seeded demo table of `rows` posts."""
     env = {k: v for k, v in os.environ.items() if k not in TEST_ENV}
-    env.update(
-        {"VAR_DIR": str(tmp_path / "var"), "OUTPUT_HOST": "", "INPUT_HOST": "", "BROKER_URL": "", "RESULT_BACKEND": ""}
-    )
+    env.update({"VAR_DIR": str(var), "OUTPUT_HOST": "", "INPUT_HOST": "", "BROKER_URL": "", "RESULT_BACKEND": ""})
     seeded = subprocess.run(
-        [sys.executable, "-m", "workers.cli", "demo", "--rows", "3000"], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "workers.cli", "demo", "--rows", str(rows)], env=env, capture_output=True, text=True
     )
     assert seeded.returncode == 0, seeded.stderr
+    return env
+
+
+def demo_year(**extra: object) -> dict:
+    return {
+        "model_names": ["demo_keywords"],
+        "source": {"tables": ["main.posts"]},
+        "start_time": "2026-01-01T00:00:00",
+        "end_time": "2027-01-01T00:00:00",
+        **extra,
+    }
+
+
+def test_embedded_default_end_to_end(tmp_path: Path, workers: list) -> None:
+    env = embedded_env(tmp_path / "var", 3000)
     assert sorted(p.name for p in (tmp_path / "var").iterdir() if p.suffix == ".sqlite") == [
         "output.sqlite",
         "source.sqlite",
@@ -181,14 +196,7 @@ def test_embedded_default_end_to_end(tmp_path: Path, workers: list) -> None:
     workers.append(api_proc)
     assert "sqla+sqlite" in workers[0].output()
     with httpx.Client(base_url=url, timeout=30) as client:
-        body = {
-            "model_names": ["demo_keywords"],
-            "source": {"tables": ["main.posts"]},
-            "start_time": "2026-01-01T00:00:00",
-            "end_time": "2027-01-01T00:00:00",
-            "batch_size": 500,
-        }
-        r = client.post("/predicting/tasks", json=body)
+        r = client.post("/predicting/tasks", json=demo_year(batch_size=500))
         assert r.status_code == 200, r.text
         status = wait_for(client, r.json()["task_id"], ("SUCCESS", "FAILURE", "BREAK"), timeout=120)
         expected = keyword_oracle(list(generate_posts(3000)), read_keyword_rules(DEMO_RULES))
@@ -198,3 +206,33 @@ def test_embedded_default_end_to_end(tmp_path: Path, workers: list) -> None:
         assert status["label_counts"] == {"demo_keywords": expected["counts"]}
         sample = client.get(f"/predicting/tasks/{r.json()['task_id']}/sample", params={"size": 3}).json()
         assert len(sample["rows"]) == 3 and all(row["text"] and row["labels"] for row in sample["rows"])
+
+
+def test_embedded_default_survives_sigkill_of_its_worker(tmp_path: Path, workers: list) -> None:
+    """The SQLAlchemy broker never redelivers a fetched message; the next worker re-sends the work."""
+    rows = 12_000
+    env = {**embedded_env(tmp_path / "var", rows), "CHUNK_ROWS": "3000"}
+    first = start_worker(env, tmp_path / "first.log")
+    workers.append(first)
+    api_proc, url = start_api(env, tmp_path / "api.log")
+    workers.append(api_proc)
+    with httpx.Client(base_url=url, timeout=30) as client:
+        task_id = client.post("/predicting/tasks", json=demo_year(batch_size=50)).json()["task_id"]
+        wait_until_some_done(client, task_id, 500)
+        first.kill(signal.SIGKILL)
+        killed_at = client.get(f"/predicting/tasks/{task_id}").json()
+        assert killed_at["status"] == "STARTED" and killed_at["progress"]["done"] < rows
+        second = start_worker(env, tmp_path / "second.log", name="second")
+        workers.append(second)
+        status = wait_for(client, task_id, ("SUCCESS", "FAILURE", "BREAK"), timeout=180)
+    expected = keyword_oracle(list(generate_posts(rows)), read_keyword_rules(DEMO_RULES))
+    assert status["status"] == "SUCCESS", status
+    assert status["progress"]["done"] == rows
+    assert status["label_counts"] == {"demo_keywords": expected["counts"]}
+    assert "re-sent 1 unfinished task" in second.output()
+    with sqlite3.connect(tmp_path / "var" / "output.sqlite") as db:
+        stored, distinct_rows = db.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT source_id) FROM labels WHERE task_id = ?", (task_id,)
+        ).fetchone()
+    assert stored == sum(expected["counts"].values())
+    assert distinct_rows == len(expected["labeled"])

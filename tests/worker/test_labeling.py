@@ -1,6 +1,8 @@
 """The workflow's steps called directly against MariaDB, without a broker."""
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
@@ -97,8 +99,11 @@ def test_abort_stops_chunks_and_finalize_records_break(
     written = label_count(services, task_id)
     with output_engine(services).begin() as conn:
         assert ts.request_abort(conn, task_id) == 1
-    assert labeling.run_chunk(services, task_id, chunk_ids[1]) == ts.CHUNK_ABORTED
+    for chunk_id in chunk_ids[1:]:
+        assert labeling.run_chunk(services, task_id, chunk_id) == ts.CHUNK_ABORTED
     assert label_count(services, task_id) == written
+    with output_engine(services).connect() as conn:
+        assert ts.get_chunk(conn, chunk_ids[1]).attempts == 0  # stopped before reading anything
     assert labeling.finalize_task(services, task_id) == ts.BREAK
     with output_engine(services).connect() as conn:
         task = ts.get_task(conn, task_id)
@@ -125,3 +130,41 @@ def test_a_chunk_that_keeps_failing_ends_the_task_in_failure(
         task = ts.get_task(conn, task_id)
     assert f"chunk {bad}" in task.error and "model exploded on row 42" in task.error
     assert f"after {services.chunk_max_attempts} attempts" in task.error
+
+
+def test_two_planners_at_once_write_one_set_of_chunks(
+    services: Settings, source_posts: str, keyword_model: str, monkeypatch
+) -> None:
+    task_id = make_task(services, source_posts, keyword_model)
+    both_counted = threading.Barrier(2, timeout=20)
+    split = labeling.split_id_range
+
+    def split_when_both_counted(*args):  # both planners pass the status check before either writes
+        both_counted.wait()
+        return split(*args)
+
+    monkeypatch.setattr(labeling, "split_id_range", split_when_both_counted)
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(lambda _: labeling.plan_task(services, task_id), range(2))
+    assert first == second and len(first) > 1
+    with output_engine(services).connect() as conn:
+        assert ts.chunk_ids(conn, task_id) == first
+
+
+def test_finalize_waits_for_running_chunks_and_records_once(
+    services: Settings, source_posts: str, keyword_model: str
+) -> None:
+    task_id = make_task(services, source_posts, keyword_model)
+    chunk_ids = labeling.plan_task(services, task_id)
+    for chunk_id in chunk_ids[1:]:
+        assert labeling.run_chunk(services, task_id, chunk_id) == ts.CHUNK_DONE
+    with output_engine(services).begin() as conn:
+        ts.begin_attempt(conn, chunk_ids[0])  # a chunk still labeling when the chord fires
+    assert labeling.finalize_task(services, task_id) is None
+    assert labeling.finalize_task(services, task_id, force=True) == ts.FAILURE
+    with output_engine(services).begin() as conn:
+        assert f"chunk {chunk_ids[0]}" in ts.get_task(conn, task_id).error
+        assert not ts.finish_task(conn, task_id, ts.SUCCESS, {}, None)  # the outcome is recorded once
+        assert ts.get_task(conn, task_id).status == ts.FAILURE
+    # the chunk that was still running stops at its next batch instead of writing on
+    assert labeling.run_chunk(services, task_id, chunk_ids[0]) == ts.CHUNK_ABORTED

@@ -2,11 +2,9 @@
 
 import os
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 
 from settings import Settings, get_settings
 from utils.db.tables import metadata
@@ -26,15 +24,17 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
     cursor.close()
 
 
-def build_engine(url: str) -> Engine:
+def build_engine(url: str, pool_size: int = 5) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_recycle=POOL_RECYCLE_S, pool_size=5, max_overflow=5)
+    return create_engine(
+        url, pool_pre_ping=True, pool_recycle=POOL_RECYCLE_S, pool_size=pool_size, max_overflow=pool_size
+    )
 
 
-def get_engine(url: str) -> Engine:
+def get_engine(url: str, pool_size: int = 5) -> Engine:
     """The engine for `url` in this process; a forked child drops its parent's pool."""
     global _owner_pid
     if os.getpid() != _owner_pid:
@@ -43,23 +43,24 @@ def get_engine(url: str) -> Engine:
         _engines.clear()
         _owner_pid = os.getpid()
     if url not in _engines:
-        _engines[url] = build_engine(url)
+        _engines[url] = build_engine(url, pool_size)
     return _engines[url]
 
 
+def _pool_size(settings: Settings) -> int:
+    # A gevent or threads worker runs `worker_concurrency` chunks in one process, each holding a
+    # connection to both databases at once; prefork children need one or two.
+    return max(5, settings.worker_concurrency)
+
+
 def output_engine(settings: Settings | None = None) -> Engine:
-    return get_engine((settings or get_settings()).output_url)
+    settings = settings or get_settings()
+    return get_engine(settings.output_url, _pool_size(settings))
 
 
 def source_engine(settings: Settings | None = None) -> Engine:
-    return get_engine((settings or get_settings()).source_url)
-
-
-@contextmanager
-def output_transaction(settings: Settings | None = None) -> Iterator[Connection]:
-    """One unit of work on the output schema: commits on success, rolls back on error."""
-    with output_engine(settings).begin() as conn:
-        yield conn
+    settings = settings or get_settings()
+    return get_engine(settings.source_url, _pool_size(settings))
 
 
 def ensure_database(url: str) -> None:

@@ -11,7 +11,8 @@ from utils.db.tables import labels
 
 
 def write_labels(conn: Connection, rows: list[dict]) -> None:
-    """One multi-row INSERT per call (the driver batches executemany); never a row at a time."""
+    """One executemany per batch: PyMySQL turns it into multi-row INSERTs (split near 1 MB);
+    SQLite's driver runs it row by row inside the one transaction."""
     if rows:
         conn.execute(insert(labels), rows)
 

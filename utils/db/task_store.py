@@ -10,6 +10,8 @@ from sqlalchemy.engine import Row
 
 from utils.db.tables import chunks, tasks
 
+# Task types (the `type` column): one per API that starts work.
+PREDICTING_TASK = "predicting"
 PENDING, STARTED, BREAK, SUCCESS, FAILURE = "PENDING", "STARTED", "BREAK", "SUCCESS", "FAILURE"
 FINISHED = (BREAK, SUCCESS, FAILURE)
 # Chunk states.
@@ -51,15 +53,32 @@ def list_tasks(
     return conn.execute(stmt.order_by(tasks.c.created_at.desc(), tasks.c.id.desc()).limit(limit)).all()
 
 
-def mark_started(conn: Connection, task_id: str, total: int) -> None:
-    conn.execute(update(tasks).where(tasks.c.id == task_id).values(status=STARTED, total=total, started_at=utcnow()))
+def mark_started(conn: Connection, task_id: str, total: int) -> bool:
+    """PENDING → STARTED unless an abort came first; False when another planner (or an abort) won.
 
-
-def finish_task(conn: Connection, task_id: str, status: str, stats: dict[str, Any], error: str | None) -> None:
-    now = utcnow()
-    conn.execute(
+    The row lock the UPDATE takes makes a second planner wait, then find the status changed."""
+    result = conn.execute(
         update(tasks)
-        .where(tasks.c.id == task_id)
+        .where(tasks.c.id == task_id, tasks.c.status == PENDING, tasks.c.abort_requested.is_(False))
+        .values(status=STARTED, total=total, started_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+def unfinished_task_ids(conn: Connection, task_type: str) -> list[str]:
+    return list(
+        conn.execute(
+            select(tasks.c.id).where(tasks.c.type == task_type, tasks.c.status.not_in(FINISHED)).order_by(tasks.c.id)
+        ).scalars()
+    )
+
+
+def finish_task(conn: Connection, task_id: str, status: str, stats: dict[str, Any], error: str | None) -> bool:
+    """Record the outcome once: False if the task had already finished."""
+    now = utcnow()
+    result = conn.execute(
+        update(tasks)
+        .where(tasks.c.id == task_id, tasks.c.status.not_in(FINISHED))
         .values(
             status=status,
             stats=stats,
@@ -68,6 +87,7 @@ def finish_task(conn: Connection, task_id: str, status: str, stats: dict[str, An
             started_at=func.coalesce(tasks.c.started_at, now),
         )
     )
+    return result.rowcount == 1
 
 
 def request_abort(conn: Connection, task_id: str) -> int:
@@ -78,13 +98,17 @@ def request_abort(conn: Connection, task_id: str) -> int:
     return result.rowcount
 
 
-def abort_requested(conn: Connection, task_id: str, lock: bool = False) -> bool:
-    """The abort flag. With `lock`, a shared lock holds off a concurrent abort until this
-    transaction ends, so no batch commits after an abort was acknowledged."""
-    stmt = select(tasks.c.abort_requested).where(tasks.c.id == task_id)
+def should_stop(conn: Connection, task_id: str, lock: bool = False) -> bool:
+    """True when the task was aborted or has already finished, so a chunk must not go on.
+
+    With `lock`, a shared row lock holds off a concurrent abort until this transaction ends, so on
+    MariaDB no batch commits after an abort was acknowledged. (SQLite takes no row locks: there a
+    batch in flight may still commit just after the abort; it is kept and counted.)"""
+    stmt = select(tasks.c.abort_requested, tasks.c.status).where(tasks.c.id == task_id)
     if lock:
         stmt = stmt.with_for_update(read=True)
-    return bool(conn.execute(stmt).scalar_one())
+    row = conn.execute(stmt).one_or_none()
+    return row is None or bool(row.abort_requested) or row.status in FINISHED
 
 
 def add_chunks(conn: Connection, task_id: str, source_table: str, ranges: Iterable[tuple[int, int]]) -> None:
@@ -197,7 +221,27 @@ def task_progress(conn: Connection, task_id: str) -> dict[str, Any]:
     }
 
 
-def failed_chunks(conn: Connection, task_id: str) -> Sequence[Row]:
+def rows_done(conn: Connection, task_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Row counters of many tasks in one query (for task lists): task id → read, excluded, labeled."""
+    stmt = (
+        select(
+            chunks.c.task_id,
+            func.sum(chunks.c.rows_read),
+            func.sum(chunks.c.rows_excluded),
+            func.sum(chunks.c.rows_labeled),
+        )
+        .where(chunks.c.task_id.in_(list(task_ids)))
+        .group_by(chunks.c.task_id)
+    )
+    found = {
+        task_id: {"read": int(read or 0), "excluded": int(excluded or 0), "labeled": int(labeled or 0)}
+        for task_id, read, excluded, labeled in conn.execute(stmt)
+    }
+    return {task_id: found.get(task_id, {"read": 0, "excluded": 0, "labeled": 0}) for task_id in task_ids}
+
+
+def unfinished_chunks(conn: Connection, task_id: str) -> Sequence[Row]:
+    """Chunks that are neither DONE nor ABORTED: FAILED ones, and PENDING or RUNNING ones."""
     return conn.execute(
         select(chunks)
         .where(chunks.c.task_id == task_id, chunks.c.status.not_in((CHUNK_DONE, CHUNK_ABORTED)))
