@@ -5,7 +5,7 @@ import logging
 from fastapi import Depends, FastAPI
 from sqlalchemy import text
 
-from apis import predicting
+from apis import documenting, predicting, preprocessing
 from apis.deps import OutputEngine, require_api_key
 from apis.errors import AudienceError, install_error_handlers
 from settings import Settings, get_settings
@@ -29,7 +29,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if given is not None:
         app.dependency_overrides[get_settings] = lambda: given
     install_error_handlers(app)
-    app.include_router(predicting.router, dependencies=[Depends(require_api_key)])
+    for router in (documenting.router, predicting.router, preprocessing.router):
+        app.include_router(router, dependencies=[Depends(require_api_key)])
 
     @app.get("/healthz", tags=["health"])
     def healthz(out: OutputEngine) -> dict:

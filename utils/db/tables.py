@@ -110,3 +110,77 @@ models = Table(
     UniqueConstraint("name", "version"),
     mysql_charset="utf8mb4",
 )
+
+# Labeled datasets uploaded through the documenting API; rows are stored one per text.
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("description", Text, nullable=False),
+    # [{"name": ..., "description": ...}]: the labels a row may carry.
+    Column("label_set", JSON, nullable=False),
+    Column("source_format", String(32), nullable=False),
+    Column("encoding", String(32), nullable=False),
+    Column("row_count", Integer, nullable=False),
+    Column("rejected_count", Integer, nullable=False),
+    # {"train": {"label": rows, ...}, "dev": {...}, "test": {...}}
+    Column("label_counts", JSON, nullable=False),
+    Column("sha256", CHAR(64), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    mysql_charset="utf8mb4",
+)
+
+dataset_rows = Table(
+    "dataset_rows",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("dataset_id", BigInteger, ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("split", String(8), nullable=False),
+    Column("text", LongText, nullable=False),
+    Column("labels", JSON, nullable=False),
+    Index(None, "dataset_id", "split", "id"),
+    mysql_charset="utf8mb4",
+)
+
+# Rule sets (label, pattern, kind, weight) that keyword and regex models are built from.
+rule_sets = Table(
+    "rule_sets",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("description", Text, nullable=False),
+    Column("rule_count", Integer, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    mysql_charset="utf8mb4",
+)
+
+rules = Table(
+    "rules",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("rule_set_id", BigInteger, ForeignKey("rule_sets.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("pattern", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("weight", Double, nullable=False),
+    Index(None, "rule_set_id", "position"),
+    mysql_charset="utf8mb4",
+)
+
+# Exclusion pattern sets of the preprocessing API: texts matching any pattern are skipped.
+pattern_sets = Table(
+    "pattern_sets",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("description", Text, nullable=False),
+    Column("patterns", JSON, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    mysql_charset="utf8mb4",
+)

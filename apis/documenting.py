@@ -1,0 +1,5 @@
+"""The documenting API."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/documenting", tags=["documenting"])

@@ -1,0 +1,5 @@
+"""The preprocessing API."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/preprocessing", tags=["preprocessing"])

@@ -1,0 +1,78 @@
+"""User-supplied regular expressions, compiled with RE2.
+
+RE2 matches in time linear in the text whatever the pattern, so a catastrophic-backtracking pattern
+such as `(a+)+$` cannot hang a worker or the API. What RE2 cannot compile (back-references,
+look-arounds) is refused with its reason. Patterns match the text as stored, not normalised;
+`(?i)` makes one case-insensitive.
+"""
+
+from collections.abc import Sequence
+
+import re2
+
+# Memory RE2 may use for one compiled pattern or set; larger ones are refused, not swapped in.
+MAX_PATTERN_MEM = 32 << 20
+MAX_PATTERN_CHARS = 2_000
+
+
+class PatternError(ValueError):
+    """A pattern RE2 refuses; `index` is its position in the list it came from."""
+
+    def __init__(self, index: int, pattern: str, reason: str) -> None:
+        super().__init__(f"pattern {index} {pattern!r}: {reason}")
+        self.index = index
+        self.pattern = pattern
+        self.reason = reason
+
+
+def _options() -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = MAX_PATTERN_MEM
+    return options
+
+
+def _reason(error: Exception) -> str:
+    message = error.args[0] if error.args else str(error)
+    return message.decode(errors="replace") if isinstance(message, bytes) else str(message)
+
+
+def compile_pattern(pattern: str, index: int = 0) -> re2._Regexp:
+    """One compiled pattern, or PatternError saying why RE2 refused it."""
+    if not pattern:
+        raise PatternError(index, pattern, "empty pattern")
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise PatternError(index, pattern[:40] + "…", f"longer than {MAX_PATTERN_CHARS} characters")
+    try:
+        return re2.compile(pattern, _options())
+    except re2.error as exc:
+        raise PatternError(index, pattern, f"does not compile with RE2 (linear-time engine): {_reason(exc)}") from exc
+
+
+def check_patterns(patterns: Sequence[str]) -> None:
+    """Raise PatternError for the first pattern RE2 refuses."""
+    for index, pattern in enumerate(patterns):
+        compile_pattern(pattern, index)
+
+
+class ExclusionSet:
+    """Many patterns matched in one pass; which (if any) a text matches first."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        check_patterns(patterns)
+        self.patterns = list(patterns)
+        self._set = re2.Set.SearchSet(_options())
+        for pattern in self.patterns:
+            self._set.Add(pattern)
+        if self.patterns:
+            self._set.Compile()
+
+    def first_match(self, text: str | None) -> int | None:
+        """The index of the first pattern `text` matches, or None."""
+        if not text or not self.patterns:
+            return None
+        hits = self._set.Match(text)
+        return min(hits) if hits else None
+
+    def excluded(self, texts: Sequence[str | None]) -> list[bool]:
+        return [self.first_match(text) is not None for text in texts]
