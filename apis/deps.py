@@ -4,7 +4,8 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Header
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from apis.errors import AudienceError
 from settings import Settings, get_settings
@@ -46,3 +47,11 @@ def require_api_key(
         matched |= hmac.compare_digest(given.encode(), key.encode())
     if not matched:
         raise AudienceError(403, "API key not accepted")
+
+
+def connect_output(engine: Engine, code: int = 503, message: str = "cannot connect to output schema") -> Connection:
+    """A connection to the output schema, or the error envelope's `code` naming the cause."""
+    try:
+        return engine.connect()
+    except OperationalError as exc:
+        raise AudienceError(code, f"{message}: {exc.orig}") from exc

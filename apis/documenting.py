@@ -1,5 +1,387 @@
-"""The documenting API."""
+"""The documenting API: labeled datasets and rule sets, uploaded, managed and downloaded."""
 
-from fastapi import APIRouter
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.responses import StreamingResponse
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import Engine
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from apis.deps import OutputEngine, SettingsDep, connect_output
+from apis.errors import AudienceError
+from apis.schemas.documenting import (
+    DatasetCreated,
+    DatasetDetail,
+    DatasetList,
+    DatasetPatch,
+    DatasetSummary,
+    Deleted,
+    Description,
+    ExampleRow,
+    LabelInfo,
+    LabelSet,
+    RejectedRow,
+    ResourceName,
+    RuleOut,
+    RuleSetCreated,
+    RuleSetDetail,
+    RuleSetList,
+    RuleSetPatch,
+    RuleSetSummary,
+)
+from utils.dataset_files import FileError, Format, ReadOptions
+from utils.dataset_import import import_dataset
+from utils.db import dataset_store as ds
+from utils.db import rule_store as rs
+from utils.db.usage import tasks_using
+from utils.rule_files import RuleError, read_rules
+from utils.splitting import parse_ratios
 
 router = APIRouter(prefix="/documenting", tags=["documenting"])
+DOWNLOAD_PAGE = 2_000
+_LABELS = TypeAdapter(list[LabelInfo] | list[str])
+
+
+def _check_size(file: UploadFile, limit: int) -> None:
+    if file.size is not None and file.size > limit:
+        raise AudienceError(413, f"file: {file.size:,} bytes; the limit is {limit:,} (UPLOAD_MAX_BYTES)")
+
+
+def _label_set(raw: str | None) -> list[dict[str, str]] | None:
+    """The `labels` form field: a JSON list of names or of {name, description}."""
+    if raw is None or not raw.strip():
+        return None
+    try:
+        parsed = _LABELS.validate_json(raw)
+    except ValidationError as exc:
+        raise AudienceError(422, f"labels: a JSON list of label names or of {{name, description}}: {exc}") from exc
+    items = [LabelInfo(name=p) if isinstance(p, str) else p for p in parsed]
+    names = [item.name for item in items]
+    if not items or len(set(names)) != len(names):
+        raise AudienceError(422, "labels: give at least one label, each once")
+    return [item.model_dump() for item in items]
+
+
+def _summary(row: Row) -> DatasetSummary:
+    return DatasetSummary(
+        dataset_id=row.id,
+        name=row.name,
+        description=row.description,
+        format=row.source_format,
+        encoding=row.encoding,
+        rows=row.row_count,
+        rejected=row.rejected_count,
+        label_counts=row.label_counts,
+        sha256=row.sha256,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _load_dataset(engine: Engine, dataset_id: int) -> Row:
+    with connect_output(engine) as conn:
+        row = ds.get_dataset(conn, dataset_id)
+    if row is None:
+        raise AudienceError(404, f"dataset {dataset_id} does not exist")
+    return row
+
+
+def _cursor(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise AudienceError(400, "cursor: not a cursor this API gave")
+    return int(value)
+
+
+@router.post("/datasets", response_model=DatasetCreated, summary="upload a labeled dataset")
+def upload_dataset(
+    settings: SettingsDep,
+    out: OutputEngine,
+    file: Annotated[UploadFile, File(description="doccano JSONL/JSON/CSV export, or CSV/TSV/JSON of text and labels")],
+    name: Annotated[ResourceName, Form()],
+    description: Annotated[Description, Form()] = "",
+    format: Annotated[Format, Form(description="auto: from the file name and content")] = "auto",
+    encoding: Annotated[str, Form(max_length=40, description="auto detects UTF-8 (± BOM), GB18030, Big5")] = "auto",
+    text_field: Annotated[str, Form(min_length=1, max_length=100)] = "text",
+    label_field: Annotated[str, Form(min_length=1, max_length=100)] = "label",
+    label_separator: Annotated[str, Form(min_length=1, max_length=5, description="between labels in CSV")] = "#",
+    split_field: Annotated[str | None, Form(max_length=100, description="a column of train/dev/test")] = None,
+    split_ratios: Annotated[
+        str, Form(description="train,dev,test shares when there is no split_field")
+    ] = "0.8,0.1,0.1",
+    seed: Annotated[int, Form(ge=0, le=2**31)] = 42,
+    labels: Annotated[str | None, Form(description='declared label set: ["a","b"] or [{"name","description"}]')] = None,
+) -> DatasetCreated:
+    _check_size(file, settings.upload_max_bytes)
+    try:
+        ratios = parse_ratios(split_ratios)
+    except ValueError as exc:
+        raise AudienceError(422, f"split_ratios: {exc}") from exc
+    label_set = _label_set(labels)
+    options = ReadOptions(
+        format=format,
+        encoding=encoding,
+        text_field=text_field,
+        label_field=label_field,
+        label_separator=label_separator,
+        split_field=split_field or None,
+        max_text_chars=settings.max_text_chars,
+        filename=file.filename or "",
+    )
+    with connect_output(out) as conn:
+        if ds.name_taken(conn, name):
+            raise AudienceError(409, f"name: a dataset named {name!r} exists")
+    try:
+        # One transaction: an upload that fails at any row leaves nothing stored.
+        with out.begin() as conn:
+            result = import_dataset(conn, file.file, options, name, description, label_set, ratios, seed)
+            row = ds.get_dataset(conn, result.dataset_id)
+            assert row is not None  # inserted above in this transaction
+    except FileError as exc:
+        raise AudienceError(400, str(exc)) from exc
+    except IntegrityError as exc:
+        raise AudienceError(409, f"name: a dataset named {name!r} exists") from exc
+    except SQLAlchemyError as exc:
+        raise AudienceError(503, f"cannot store the dataset: {exc}") from exc
+    return DatasetCreated(
+        **_summary(row).model_dump(),
+        split_from=result.split_from,
+        label_set=[LabelInfo(**item) for item in result.label_set],
+        rejected_rows=[RejectedRow(line=r.line, reason=r.reason) for r in result.rejections],
+    )
+
+
+@router.get("/datasets", response_model=DatasetList, summary="datasets, newest first")
+def list_datasets(
+    out: OutputEngine,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=20, description="`next_cursor` of the previous page")] = None,
+) -> DatasetList:
+    with connect_output(out) as conn:
+        rows = ds.list_datasets(conn, _cursor(cursor), limit + 1)
+    page = rows[:limit]
+    return DatasetList(
+        datasets=[_summary(r) for r in page], next_cursor=str(page[-1].id) if len(rows) > limit else None
+    )
+
+
+@router.get("/datasets/{dataset_id}", response_model=DatasetDetail, summary="a dataset: stats and examples")
+def read_dataset(dataset_id: int, out: OutputEngine) -> DatasetDetail:
+    row = _load_dataset(out, dataset_id)
+    with connect_output(out) as conn:
+        sizes = ds.split_sizes(conn, dataset_id)
+        examples = ds.rows_after(conn, dataset_id, 0, 5)
+    return DatasetDetail(
+        **_summary(row).model_dump(),
+        label_set=[LabelInfo(**item) for item in row.label_set],
+        split_sizes=sizes,
+        examples=[ExampleRow(line=e.line_no, split=e.split, text=e.text, labels=e.labels) for e in examples],
+    )
+
+
+@router.get("/datasets/{dataset_id}/labels", response_model=LabelSet, summary="the dataset's labels (labels.json)")
+def dataset_labels(dataset_id: int, out: OutputEngine) -> LabelSet:
+    row = _load_dataset(out, dataset_id)
+    return LabelSet(dataset_id=dataset_id, labels=[LabelInfo(**item) for item in row.label_set])
+
+
+@router.patch("/datasets/{dataset_id}", response_model=DatasetDetail, summary="rename or describe a dataset")
+def patch_dataset(dataset_id: int, patch: DatasetPatch, out: OutputEngine) -> DatasetDetail:
+    row = _load_dataset(out, dataset_id)
+    values: dict[str, object] = patch.model_dump(exclude_none=True)
+    if "label_set" in values:
+        given = {item.name for item in patch.label_set or []}
+        known = {item["name"] for item in row.label_set}
+        if given - known:
+            raise AudienceError(422, f"label_set: {sorted(given - known)[0]!r} is not a label of this dataset")
+        described = {item.name: item.description for item in patch.label_set or []}
+        values["label_set"] = [{"name": n, "description": described.get(n, d)} for n, d in
+                               ((i["name"], i["description"]) for i in row.label_set)]  # fmt: skip
+    try:
+        with out.begin() as conn:
+            if patch.name is not None and ds.name_taken(conn, patch.name, other_than=dataset_id):
+                raise AudienceError(409, f"name: a dataset named {patch.name!r} exists")
+            if values:
+                ds.update_dataset(conn, dataset_id, **values)
+    except IntegrityError as exc:
+        raise AudienceError(409, f"name: a dataset named {patch.name!r} exists") from exc
+    return read_dataset(dataset_id, out)
+
+
+@router.delete("/datasets/{dataset_id}", response_model=Deleted, summary="delete a dataset and its rows")
+def delete_dataset(dataset_id: int, out: OutputEngine) -> Deleted:
+    _load_dataset(out, dataset_id)
+    with out.begin() as conn:
+        users = tasks_using(conn, "dataset_id", dataset_id)
+        if users:
+            raise AudienceError(409, f"dataset {dataset_id} is used by running task {users[0]}")
+        if not ds.delete_dataset(conn, dataset_id):
+            raise AudienceError(404, f"dataset {dataset_id} does not exist")
+    return Deleted(deleted=dataset_id)
+
+
+def _dataset_lines(engine: Engine, dataset_id: int, fmt: str, split: str | None) -> Iterator[bytes]:
+    """The file, a keyset page of rows at a time: memory does not grow with the dataset."""
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["text", "label", "split"])
+        yield ("\ufeff" + buffer.getvalue()).encode()  # a BOM, so spreadsheet programs read UTF-8
+    after = 0
+    while True:
+        with engine.connect() as conn:
+            rows = ds.rows_after(conn, dataset_id, after, DOWNLOAD_PAGE, split)
+        if not rows:
+            return
+        if fmt == "csv":
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerows([r.text, "#".join(r.labels), r.split] for r in rows)
+            yield buffer.getvalue().encode()
+        else:
+            yield "".join(
+                json.dumps({"id": r.line_no, "text": r.text, "label": r.labels, "split": r.split},
+                           ensure_ascii=False) + "\n"
+                for r in rows
+            ).encode()  # fmt: skip
+        after = rows[-1].id
+
+
+@router.get("/datasets/{dataset_id}/download", summary="download a dataset as doccano JSONL or CSV")
+def download_dataset(
+    dataset_id: int,
+    out: OutputEngine,
+    format: Annotated[Literal["jsonl", "csv"], Query(description="jsonl: doccano's import format")] = "jsonl",
+    split: Annotated[Literal["train", "dev", "test"] | None, Query()] = None,
+) -> StreamingResponse:
+    row = _load_dataset(out, dataset_id)
+    media = "application/x-ndjson" if format == "jsonl" else "text/csv; charset=utf-8"
+    filename = f"dataset-{row.id}{'-' + split if split else ''}.{format}"
+    return StreamingResponse(
+        _dataset_lines(out, dataset_id, format, split),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _rule_summary(row: Row, labels: list[str] | None = None) -> RuleSetSummary:
+    return RuleSetSummary(
+        rule_set_id=row.id,
+        name=row.name,
+        description=row.description,
+        rules=row.rule_count,
+        labels=labels,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _load_rule_set(engine: Engine, rule_set_id: int) -> Row:
+    with connect_output(engine) as conn:
+        row = rs.get_rule_set(conn, rule_set_id)
+    if row is None:
+        raise AudienceError(404, f"rule set {rule_set_id} does not exist")
+    return row
+
+
+@router.post("/rule-sets", response_model=RuleSetCreated, summary="upload a rule set (label, pattern, kind, weight)")
+def upload_rule_set(
+    settings: SettingsDep,
+    out: OutputEngine,
+    file: Annotated[UploadFile, File(description="CSV/TSV with label,pattern[,kind][,weight], or a JSON array")],
+    name: Annotated[ResourceName, Form()],
+    description: Annotated[Description, Form()] = "",
+    encoding: Annotated[str, Form(max_length=40)] = "auto",
+) -> RuleSetCreated:
+    _check_size(file, settings.upload_max_bytes)
+    try:
+        items = read_rules(file.file, file.filename or "", encoding)
+    except RuleError as exc:
+        raise AudienceError(422, f"file {exc}") from exc
+    except FileError as exc:
+        raise AudienceError(400, str(exc)) from exc
+    try:
+        with out.begin() as conn:
+            if rs.name_taken(conn, name):
+                raise AudienceError(409, f"name: a rule set named {name!r} exists")
+            rule_set_id = rs.create_rule_set(conn, name, description, items)
+            row = rs.get_rule_set(conn, rule_set_id)
+            assert row is not None  # inserted above in this transaction
+    except IntegrityError as exc:
+        raise AudienceError(409, f"name: a rule set named {name!r} exists") from exc
+    return RuleSetCreated(**_rule_summary(row, sorted({r.label for r in items})).model_dump())
+
+
+@router.get("/rule-sets", response_model=RuleSetList, summary="rule sets, newest first")
+def list_rule_sets(
+    out: OutputEngine,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=20)] = None,
+) -> RuleSetList:
+    with connect_output(out) as conn:
+        rows = rs.list_rule_sets(conn, _cursor(cursor), limit + 1)
+    page = rows[:limit]
+    return RuleSetList(
+        rule_sets=[_rule_summary(r) for r in page], next_cursor=str(page[-1].id) if len(rows) > limit else None
+    )
+
+
+@router.get("/rule-sets/{rule_set_id}", response_model=RuleSetDetail, summary="a rule set and its rules")
+def read_rule_set(rule_set_id: int, out: OutputEngine) -> RuleSetDetail:
+    row = _load_rule_set(out, rule_set_id)
+    with connect_output(out) as conn:
+        items = rs.rules_of(conn, rule_set_id)
+    return RuleSetDetail(
+        **_rule_summary(row, sorted({r.label for r in items})).model_dump(),
+        items=[RuleOut(label=r.label, pattern=r.pattern, kind=r.kind, weight=r.weight) for r in items],  # type: ignore[arg-type]
+    )
+
+
+@router.patch("/rule-sets/{rule_set_id}", response_model=RuleSetDetail, summary="rename or describe a rule set")
+def patch_rule_set(rule_set_id: int, patch: RuleSetPatch, out: OutputEngine) -> RuleSetDetail:
+    _load_rule_set(out, rule_set_id)
+    try:
+        with out.begin() as conn:
+            if patch.name is not None and rs.name_taken(conn, patch.name, other_than=rule_set_id):
+                raise AudienceError(409, f"name: a rule set named {patch.name!r} exists")
+            values = patch.model_dump(exclude_none=True)
+            if values:
+                rs.update_rule_set(conn, rule_set_id, **values)
+    except IntegrityError as exc:
+        raise AudienceError(409, f"name: a rule set named {patch.name!r} exists") from exc
+    return read_rule_set(rule_set_id, out)
+
+
+@router.delete("/rule-sets/{rule_set_id}", response_model=Deleted, summary="delete a rule set")
+def delete_rule_set(rule_set_id: int, out: OutputEngine) -> Deleted:
+    _load_rule_set(out, rule_set_id)
+    with out.begin() as conn:
+        users = tasks_using(conn, "rule_set_id", rule_set_id)
+        if users:
+            raise AudienceError(409, f"rule set {rule_set_id} is used by running task {users[0]}")
+        if not rs.delete_rule_set(conn, rule_set_id):
+            raise AudienceError(404, f"rule set {rule_set_id} does not exist")
+    return Deleted(deleted=rule_set_id)
+
+
+@router.get("/rule-sets/{rule_set_id}/download", summary="download a rule set as CSV")
+def download_rule_set(rule_set_id: int, out: OutputEngine) -> StreamingResponse:
+    _load_rule_set(out, rule_set_id)
+    with connect_output(out) as conn:
+        items = rs.rules_of(conn, rule_set_id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["label", "pattern", "kind", "weight"])
+    writer.writerows([r.label, r.pattern, r.kind, f"{r.weight:g}"] for r in items)
+    return StreamingResponse(
+        iter([("\ufeff" + buffer.getvalue()).encode()]),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="rule-set-{rule_set_id}.csv"'},
+    )

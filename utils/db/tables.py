@@ -142,6 +142,7 @@ dataset_rows = Table(
     Column("text", LongText, nullable=False),
     Column("labels", JSON, nullable=False),
     Index(None, "dataset_id", "split", "id"),
+    UniqueConstraint("dataset_id", "line_no"),
     mysql_charset="utf8mb4",
 )
 

@@ -1,0 +1,362 @@
+"""The documenting API against MariaDB: datasets and rule sets, and every kind of bad upload."""
+
+import json
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from apis.app import create_app
+from settings import Settings
+from tests.api.test_predicting_api import assert_error
+from utils.db import dataset_store, task_store
+from utils.db.engines import output_engine
+from utils.db.tables import dataset_rows, datasets
+
+TOPICS = {
+    "体育": ["足球比赛太精彩了", "湖人队赢了季后赛", "篮球场上人山人海", "世界杯预选赛加油"],
+    "财经": ["股市今天大涨", "基金经理说要谨慎", "好几只股票涨停", "理财收益不错"],
+    "美食": ["火锅真好吃", "奶茶店排长队", "这家餐厅的面很香", "周末去吃烤鸭"],
+}
+
+
+@pytest.fixture(scope="module")
+def client(services: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app()) as c:
+        yield c
+
+
+def unique(prefix: str = "ds") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def doccano_rows(n: int) -> list[dict]:
+    """`n` distinct posts; every fifth carries two labels, some have emoji and zero-width spaces."""
+    names = list(TOPICS)
+    rows = []
+    for i in range(n):
+        label = names[i % 3]
+        text = f"{TOPICS[label][i % 4]} 第{i}条"
+        labels = [label]
+        if i % 5 == 0:
+            labels.append(names[(i + 1) % 3])
+        if i % 7 == 0:
+            text += " 😂\u200b👍"
+        rows.append({"id": i + 1, "text": text, "label": labels})
+    return rows
+
+
+def jsonl(rows: list[dict]) -> bytes:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+
+
+def upload(client: TestClient, content: bytes, filename: str = "data.jsonl", name: str | None = None, **form):
+    data = {"name": name or unique(), **{k: str(v) for k, v in form.items()}}
+    return client.post("/documenting/datasets", files={"file": (filename, content)}, data=data)
+
+
+def stored_rows(settings: Settings, dataset_id: int) -> int:
+    with output_engine(settings).connect() as conn:
+        query = select(func.count()).select_from(dataset_rows).where(dataset_rows.c.dataset_id == dataset_id)
+        return conn.execute(query).scalar_one()
+
+
+def dataset_count(settings: Settings) -> int:
+    with output_engine(settings).connect() as conn:
+        return conn.execute(select(func.count()).select_from(datasets)).scalar_one()
+
+
+def test_doccano_jsonl_upload_split_read_and_download_round_trip(client: TestClient, services: Settings) -> None:
+    rows = doccano_rows(300)
+    r = upload(client, jsonl(rows), seed=7)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["rows"] == 300 and body["rejected"] == 0 and body["rejected_rows"] == []
+    assert body["format"] == "jsonl" and body["encoding"] == "utf-8"
+    assert body["split_from"] == "stratified 0.8/0.1/0.1, seed 7"
+    expected_total: dict[str, int] = {}
+    for row in rows:
+        for label in row["label"]:
+            expected_total[label] = expected_total.get(label, 0) + 1
+    per_split = body["label_counts"]
+    assert {label: sum(per_split[s].get(label, 0) for s in per_split) for label in expected_total} == expected_total
+    assert [item["name"] for item in body["label_set"]] == sorted(TOPICS)
+    # stratified: every split keeps every label
+    assert all(set(per_split[s]) == set(TOPICS) for s in ("train", "dev", "test"))
+    dataset_id = body["dataset_id"]
+    assert stored_rows(services, dataset_id) == 300
+
+    detail = client.get(f"/documenting/datasets/{dataset_id}").json()
+    assert sum(detail["split_sizes"].values()) == 300 and 200 <= detail["split_sizes"]["train"] <= 260
+    assert detail["examples"][0]["text"] == rows[0]["text"]  # emoji and zero-width kept as written
+    assert client.get(f"/documenting/datasets/{dataset_id}/labels").json()["labels"][0]["name"] == sorted(TOPICS)[0]
+
+    downloaded = client.get(f"/documenting/datasets/{dataset_id}/download", params={"format": "jsonl"})
+    assert downloaded.status_code == 200 and "attachment" in downloaded.headers["content-disposition"]
+    lines = [json.loads(line) for line in downloaded.text.splitlines()]
+    assert [(x["text"], x["label"]) for x in lines] == [(x["text"], x["label"]) for x in rows]
+    again = upload(client, downloaded.content, split_field="split").json()
+    assert again["sha256"] == body["sha256"]  # same rows, same splits
+    as_csv = client.get(f"/documenting/datasets/{dataset_id}/download", params={"format": "csv", "split": "dev"})
+    assert (
+        as_csv.text.startswith("\ufefftext,label,split") and as_csv.text.count("\n") == detail["split_sizes"]["dev"] + 1
+    )
+
+
+def test_same_seed_same_split(client: TestClient) -> None:
+    content = jsonl(doccano_rows(120))
+    first, second = upload(client, content, seed=3).json(), upload(client, content, seed=3).json()
+    other = upload(client, content, seed=4).json()
+    assert first["sha256"] == second["sha256"] != other["sha256"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030", "big5"])
+def test_encodings_are_detected(client: TestClient, encoding: str) -> None:
+    text = "今天天氣很好，我們去公園散步吧。這家餐廳的牛肉麵非常好吃，推薦給大家！"
+    rows = [{"text": f"{text}{i}", "label": ["生活" if i % 2 else "美食"]} for i in range(40)]
+    r = upload(client, jsonl(rows).decode().encode(encoding))
+    assert r.status_code == 200, r.text
+    assert r.json()["encoding"] == {"utf-8-sig": "utf-8-sig", "gb18030": "gb18030", "big5": "big5"}[encoding]
+    assert r.json()["rows"] == 40
+
+
+def test_given_encoding_wins_and_mixed_encoding_rejects_the_odd_lines(client: TestClient) -> None:
+    good = [json.dumps({"text": f"正常的一行{i}", "label": ["a"]}, ensure_ascii=False).encode() for i in range(5)]
+    odd = json.dumps({"text": "这一行是GB18030", "label": ["a"]}, ensure_ascii=False).encode("gb18030")
+    content = b"\n".join([*good[:2], odd, *good[2:]]) + b"\n"
+    r = upload(client, content, encoding="utf-8")
+    assert r.status_code == 200, r.text
+    assert r.json()["rows"] == 5
+    assert r.json()["rejected_rows"] == [{"line": 3, "reason": "bytes that are not valid utf-8"}]
+    assert_error(upload(client, content, encoding="klingon"), 400, "encoding: unknown encoding 'klingon'")
+
+
+def test_csv_with_quotes_newlines_ragged_rows_and_several_labels(client: TestClient) -> None:
+    content = (
+        'text,label\n'
+        '"他说：""今天下雨""",天气\n'
+        '"第一行\n第二行",天气#生活\n'
+        'too,many,fields\n'
+        'no label column value,\n'
+        '普通的一行,生活\n'
+    ).encode()  # fmt: skip
+    r = upload(client, content, filename="data.csv")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["rows"] == 3 and body["format"] == "csv"
+    assert body["rejected_rows"] == [
+        {"line": 5, "reason": "3 fields where the header has 2"},
+        {"line": 6, "reason": "no label"},
+    ]
+    detail = client.get(f"/documenting/datasets/{body['dataset_id']}").json()
+    texts = {e["text"]: e["labels"] for e in detail["examples"]}
+    assert texts['他说："今天下雨"'] == ["天气"] and texts["第一行\n第二行"] == ["天气", "生活"]
+
+
+def test_tsv_with_a_split_column(client: TestClient) -> None:
+    content = "text\tlabel\tsplit\n一\ta\ttrain\n二\tb\tvalidation\n三\ta\ttest\n四\tb\tholdout\n".encode()
+    body = upload(client, content, filename="x.tsv", split_field="split").json()
+    assert body["rows"] == 3 and body["label_counts"] == {"train": {"a": 1}, "dev": {"b": 1}, "test": {"a": 1}}
+    assert body["rejected_rows"] == [{"line": 5, "reason": "split 'holdout' is not one of train, dev, test"}]
+
+
+def test_json_array_and_missing_csv_column(client: TestClient) -> None:
+    body = upload(client, json.dumps(doccano_rows(30), ensure_ascii=False).encode(), filename="x.json").json()
+    assert body["format"] == "json" and body["rows"] == 30
+    assert_error(upload(client, b"content,tag\n1,2\n", filename="x.csv"), 400, "header has no column 'text'")
+    assert_error(upload(client, b"[1, 2", filename="x.json"), 400, "not valid JSON")
+
+
+def test_broken_jsonl_line_in_the_middle_is_rejected_alone(client: TestClient) -> None:
+    lines = jsonl(doccano_rows(10)).decode().splitlines()
+    lines[4] = lines[4][:-5]
+    body = upload(client, ("\n".join(lines) + "\n").encode()).json()
+    assert body["rows"] == 9
+    assert body["rejected_rows"][0]["line"] == 5 and "not valid JSON" in body["rejected_rows"][0]["reason"]
+
+
+def test_labels_outside_the_declared_set_duplicates_and_oversized_texts(client: TestClient) -> None:
+    rows = [
+        {"text": "足球", "label": ["体育"]},
+        {"text": "股票", "label": ["财经"]},
+        {"text": "足球", "label": ["体育"]},
+        {"text": "Ｆｏｏｔｂａｌｌ", "label": ["体育"]},
+        {"text": "football", "label": ["体育"]},
+        {"text": "长" * 70_000, "label": ["体育"]},  # about 200 KB of UTF-8
+        {"text": "\u200b \u200b", "label": ["体育"]},
+        {"text": "天气", "label": "体育"},
+    ]
+    r = upload(client, jsonl(rows), labels=json.dumps([{"name": "体育", "description": "sports"}]))
+    body = r.json()
+    assert body["rows"] == 3, body
+    assert [item["line"] for item in body["rejected_rows"]] == [2, 3, 5, 6, 7]
+    reasons = [item["reason"] for item in body["rejected_rows"]]
+    assert reasons[0] == "label '财经' is not in the label set"
+    assert reasons[1] == "duplicate of the text on line 1"
+    assert reasons[2] == "duplicate of the text on line 4"  # full-width and case fold to the same text
+    assert reasons[3] == "text of 70,000 characters; the limit is 50,000"
+    assert reasons[4] == "empty text"
+    assert body["label_set"] == [{"name": "体育", "description": "sports"}]
+
+
+def test_whole_file_errors_store_nothing(client: TestClient, services: Settings) -> None:
+    before = dataset_count(services)
+    assert_error(upload(client, b""), 400, "file: empty")
+    assert_error(upload(client, b"\n\n  \n"), 400, "file: empty")
+    assert_error(upload(client, jsonl([{"text": "x", "label": []}])), 400, "no row could be stored", "no label")
+    assert_error(upload(client, b"hello", filename="notes"), 400, "cannot tell its format")
+    assert dataset_count(services) == before
+
+
+def test_a_failure_half_way_leaves_nothing_stored(
+    client: TestClient, services: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    insert_rows = dataset_store.insert_rows
+    calls = []
+
+    def failing_second_batch(conn, rows):
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise OperationalError("INSERT INTO dataset_rows", {}, Exception("disk full"))
+        insert_rows(conn, rows)
+
+    monkeypatch.setattr(dataset_store, "insert_rows", failing_second_batch)
+    before = dataset_count(services)
+    name = unique()
+    assert_error(upload(client, jsonl(doccano_rows(12_000)), name=name), 503, "cannot store the dataset", "disk full")
+    assert calls[0] == 5_000
+    assert dataset_count(services) == before
+    monkeypatch.undo()
+    assert upload(client, jsonl(doccano_rows(10)), name=name).status_code == 200  # the name is free
+
+
+def test_size_limit_gives_413(services: Settings) -> None:
+    small = services.model_copy(update={"upload_max_bytes": 2_048})
+    with TestClient(create_app(small)) as c:
+        assert_error(upload(c, jsonl(doccano_rows(100))), 413, "the limit is 2,048 (UPLOAD_MAX_BYTES)")
+        assert upload(c, jsonl(doccano_rows(5))).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("form", "needle"),
+    [
+        ({"split_ratios": "0.5,0.5"}, "split_ratios: give three ratios"),
+        ({"split_ratios": "0.5,0.6,0.1"}, "split_ratios: ratios must be non-negative, sum to 1"),
+        ({"labels": "{not json"}, "labels: a JSON list"),
+        ({"labels": '["a", "a"]'}, "labels: give at least one label, each once"),
+        ({"format": "xml"}, "format"),
+        ({"seed": "-1"}, "seed"),
+    ],
+)
+def test_bad_form_fields_are_named(client: TestClient, form: dict, needle: str) -> None:
+    assert_error(upload(client, jsonl(doccano_rows(5)), **form), 422, needle)
+
+
+def test_name_is_required_and_unique(client: TestClient) -> None:
+    r = client.post("/documenting/datasets", files={"file": ("x.jsonl", jsonl(doccano_rows(3)))})
+    assert_error(r, 422, "name: Field required")
+    name = unique()
+    assert upload(client, jsonl(doccano_rows(3)), name=name).status_code == 200
+    assert_error(upload(client, jsonl(doccano_rows(3)), name=name), 409, f"a dataset named '{name}' exists")
+
+
+def test_list_rename_describe_delete(client: TestClient, services: Settings) -> None:
+    ids = [upload(client, jsonl(doccano_rows(6))).json()["dataset_id"] for _ in range(3)]
+    first = client.get("/documenting/datasets", params={"limit": 2}).json()
+    assert [d["dataset_id"] for d in first["datasets"]] == ids[::-1][:2]
+    second = client.get("/documenting/datasets", params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert second["datasets"][0]["dataset_id"] == ids[0]
+    assert_error(client.get("/documenting/datasets", params={"cursor": "x"}), 400, "cursor")
+
+    taken = client.get(f"/documenting/datasets/{ids[1]}").json()["name"]
+    assert_error(client.patch(f"/documenting/datasets/{ids[0]}", json={"name": taken}), 409, "exists")
+    new_name = unique("renamed")
+    patched = client.patch(
+        f"/documenting/datasets/{ids[0]}",
+        json={"name": new_name, "description": "训练集", "label_set": [{"name": "体育", "description": "sports"}]},
+    ).json()
+    assert patched["name"] == new_name and patched["description"] == "训练集"
+    assert {"name": "体育", "description": "sports"} in patched["label_set"]
+    assert_error(client.patch(f"/documenting/datasets/{ids[0]}", json={"label_set": [{"name": "x"}]}), 422, "'x'")
+    assert_error(client.patch(f"/documenting/datasets/{ids[0]}", json={"owner": "me"}), 422, "owner")
+
+    task_id = uuid.uuid4().hex
+    with output_engine(services).begin() as conn:
+        task_store.create_task(conn, task_id, "modeling", {"dataset_id": ids[0]})
+    assert_error(client.delete(f"/documenting/datasets/{ids[0]}"), 409, f"used by running task {task_id}")
+    with output_engine(services).begin() as conn:
+        task_store.finish_task(conn, task_id, task_store.SUCCESS, {}, None)
+    assert client.delete(f"/documenting/datasets/{ids[0]}").json()["deleted"] == ids[0]
+    assert stored_rows(services, ids[0]) == 0
+    assert_error(client.get(f"/documenting/datasets/{ids[0]}"), 404, "does not exist")
+    assert_error(client.delete(f"/documenting/datasets/{ids[0]}"), 404, "does not exist")
+    assert_error(client.get("/documenting/datasets/abc"), 422, "dataset_id")
+
+
+def upload_rules(client: TestClient, content: bytes, filename: str = "rules.csv", name: str | None = None):
+    return client.post(
+        "/documenting/rule-sets", files={"file": (filename, content)}, data={"name": name or unique("rules")}
+    )
+
+
+def test_rule_set_upload_read_download_delete(client: TestClient, services: Settings) -> None:
+    content = "label,pattern,kind,weight\n体育,足球,keyword,2\n体育,(?i)nba,regex,\n财经,股票,,\n".encode()
+    r = upload_rules(client, content)
+    assert r.status_code == 200, r.text
+    rule_set_id = r.json()["rule_set_id"]
+    assert r.json()["rules"] == 3 and r.json()["labels"] == ["体育", "财经"]
+    detail = client.get(f"/documenting/rule-sets/{rule_set_id}").json()
+    assert detail["items"] == [
+        {"label": "体育", "pattern": "足球", "kind": "keyword", "weight": 2.0},
+        {"label": "体育", "pattern": "(?i)nba", "kind": "regex", "weight": 1.0},
+        {"label": "财经", "pattern": "股票", "kind": "keyword", "weight": 1.0},
+    ]
+    downloaded = client.get(f"/documenting/rule-sets/{rule_set_id}/download").content
+    again = upload_rules(client, downloaded).json()
+    again_items = client.get(f"/documenting/rule-sets/{again['rule_set_id']}").json()["items"]
+    assert again_items == detail["items"]
+    listed = client.get("/documenting/rule-sets", params={"limit": 1}).json()
+    assert listed["rule_sets"][0]["rule_set_id"] == again["rule_set_id"] and listed["next_cursor"]
+    renamed = client.patch(f"/documenting/rule-sets/{rule_set_id}", json={"description": "运动和财经"}).json()
+    assert renamed["description"] == "运动和财经"
+
+    task_id = uuid.uuid4().hex
+    with output_engine(services).begin() as conn:
+        task_store.create_task(conn, task_id, "modeling", {"rule_set_id": rule_set_id})
+    assert_error(client.delete(f"/documenting/rule-sets/{rule_set_id}"), 409, "used by running task")
+    with output_engine(services).begin() as conn:
+        task_store.finish_task(conn, task_id, task_store.FAILURE, {}, "x")
+    assert client.delete(f"/documenting/rule-sets/{rule_set_id}").status_code == 200
+    assert_error(client.get(f"/documenting/rule-sets/{rule_set_id}"), 404, "does not exist")
+
+
+def test_json_rule_set_and_catastrophic_pattern_compiles_linear(client: TestClient) -> None:
+    rules = [{"label": "spam", "pattern": "(a+)+$", "kind": "regex"}, {"label": "spam", "keyword": "广告"}]
+    r = upload_rules(client, json.dumps(rules, ensure_ascii=False).encode(), filename="rules.json")
+    assert r.status_code == 200, r.text
+    assert r.json()["rules"] == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "code", "needle"),
+    [
+        (b"label,pattern,kind\nx,(,regex\n", 422, "file line 2: regex '(' does not compile with RE2"),
+        (b"label,pattern,kind\nx,a,keyword\ny,(a)\\1,regex\n", 422, "file line 3: regex '(a)\\\\1'"),
+        (b"label,pattern,kind\nx,a,fuzzy\n", 422, "file line 2: kind 'fuzzy' is not keyword or regex"),
+        (b"label,pattern,weight\nx,a,heavy\n", 422, "file line 2: weight 'heavy' is not a number"),
+        (b"label,pattern\n,a\n", 422, "file line 2: empty label"),
+        (b"label,pattern\nx,a,extra\n", 422, "file line 2: the row's number of fields differs"),
+        (b"name,word\nx,a\n", 400, "header must name label and pattern"),
+        (b"label,pattern\n", 400, "no rules"),
+        (b"", 400, "file: empty"),
+        (b'[{"label": "x"}]', 422, "file line 1: empty pattern"),
+    ],
+)
+def test_bad_rule_files(client: TestClient, services: Settings, content: bytes, code: int, needle: str) -> None:
+    name = unique("rules")
+    filename = "rules.json" if content.startswith(b"[") else "rules.csv"
+    assert_error(upload_rules(client, content, filename, name=name), code, needle)
+    assert all(rs["name"] != name for rs in client.get("/documenting/rule-sets?limit=500").json()["rule_sets"])

@@ -1,0 +1,121 @@
+"""Reading uploaded rule sets: rows of (label, pattern, kind, weight) from CSV/TSV or JSON.
+
+A rule set is all or nothing: the first bad row refuses the upload, named by its line.
+Regular expressions must compile with RE2 (see utils.patterns).
+"""
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+from typing import IO, Any
+
+from utils.dataset_files import DETECT_BYTES, MAX_LABEL_CHARS, FileError, choose_encoding
+from utils.patterns import MAX_PATTERN_CHARS, PatternError, compile_pattern
+
+KINDS = ("keyword", "regex")
+MAX_RULES = 100_000
+
+
+@dataclass(frozen=True)
+class Rule:
+    label: str
+    pattern: str
+    kind: str
+    weight: float
+
+
+class RuleError(ValueError):
+    """A row of the rule file that cannot be used; `line` is where it is."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason
+
+
+def check_rule(line: int, fields: dict[str, Any]) -> Rule:
+    label = str(fields.get("label") or "").strip()
+    pattern = str(fields.get("pattern") or fields.get("keyword") or "").strip()
+    kind = str(fields.get("kind") or "keyword").strip().lower()
+    raw_weight = fields.get("weight")
+    if not label:
+        raise RuleError(line, "empty label")
+    if len(label) > MAX_LABEL_CHARS:
+        raise RuleError(line, f"label longer than {MAX_LABEL_CHARS} characters")
+    if not pattern:
+        raise RuleError(line, "empty pattern")
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise RuleError(line, f"pattern longer than {MAX_PATTERN_CHARS} characters")
+    if kind not in KINDS:
+        raise RuleError(line, f"kind {kind!r} is not keyword or regex")
+    try:
+        weight = 1.0 if raw_weight in (None, "") else float(raw_weight)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise RuleError(line, f"weight {raw_weight!r} is not a number") from None
+    if not math.isfinite(weight):
+        raise RuleError(line, f"weight {raw_weight!r} is not a finite number")
+    if kind == "regex":
+        try:
+            compile_pattern(pattern)
+        except PatternError as exc:
+            raise RuleError(line, f"regex {pattern!r} {exc.reason}") from None
+    return Rule(label, pattern, kind, weight)
+
+
+def read_rules(stream: IO[bytes], filename: str, encoding: str = "auto") -> list[Rule]:
+    head = stream.read(DETECT_BYTES)
+    if not head.strip(b"\xef\xbb\xbf \t\r\n"):
+        raise FileError("file: empty")
+    stream.seek(0)
+    text = io.TextIOWrapper(stream, encoding=choose_encoding(encoding, head), errors="strict", newline="")
+    try:
+        if filename.lower().endswith(".json") or head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
+            return _json_rules(text)
+        return _csv_rules(text, "\t" if filename.lower().endswith(".tsv") else ",")
+    except UnicodeDecodeError as exc:
+        raise FileError(f"file: bytes that are not valid {text.encoding} at byte {exc.start}") from exc
+    finally:
+        text.detach()
+
+
+def _json_rules(text: IO[str]) -> list[Rule]:
+    try:
+        data = json.load(text)
+    except json.JSONDecodeError as exc:
+        raise FileError(f"file: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
+    if not isinstance(data, list) or not data:
+        raise FileError("file: a JSON rule set must be a non-empty array of objects")
+    if len(data) > MAX_RULES:
+        raise FileError(f"file: {len(data):,} rules; the limit is {MAX_RULES:,}")
+    rules = []
+    for position, item in enumerate(data, start=1):
+        if not isinstance(item, dict):
+            raise RuleError(position, f"item {position} is not an object")
+        rules.append(check_rule(position, item))
+    return rules
+
+
+def _csv_rules(text: IO[str], delimiter: str) -> list[Rule]:
+    reader = csv.DictReader(text, delimiter=delimiter)
+    fields = {f.strip() for f in reader.fieldnames or []}
+    if "label" not in fields or not fields & {"pattern", "keyword"}:
+        raise FileError(
+            f"file: the header must name label and pattern (found: {', '.join(sorted(fields)) or 'nothing'})"
+        )
+    rules = []
+    line = 2
+    try:
+        for row in reader:
+            if None in row or any(v is None for v in row.values()):
+                raise RuleError(line, "the row's number of fields differs from the header's")
+            rules.append(check_rule(line, {k.strip(): v for k, v in row.items() if k}))
+            if len(rules) > MAX_RULES:
+                raise FileError(f"file: more than {MAX_RULES:,} rules")
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise RuleError(line, f"not valid CSV: {exc}") from exc
+    if not rules:
+        raise FileError("file: no rules")
+    return rules
