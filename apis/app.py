@@ -8,6 +8,7 @@ from sqlalchemy import text
 from apis import documenting, predicting, preprocessing
 from apis.deps import OutputEngine, require_api_key
 from apis.errors import AudienceError, install_error_handlers
+from apis.limits import BodyLimit
 from settings import Settings, get_settings
 from utils.db.engines import init_output_schema
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if given is not None:
         app.dependency_overrides[get_settings] = lambda: given
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.upload_max_bytes)
     for router in (documenting.router, predicting.router, preprocessing.router):
         app.include_router(router, dependencies=[Depends(require_api_key)])
 

@@ -238,6 +238,18 @@ def test_size_limit_gives_413(services: Settings) -> None:
     with TestClient(create_app(small)) as c:
         assert_error(upload(c, jsonl(doccano_rows(100))), 413, "the limit is 2,048 (UPLOAD_MAX_BYTES)")
         assert upload(c, jsonl(doccano_rows(5))).status_code == 200
+        # refused before the body is read, from its declared length or while it streams in
+        huge = b"x" * (small.upload_max_bytes + 70 * 1024)
+        assert_error(upload(c, huge), 413, "over the limit of 2,048 bytes")
+
+        def chunks():  # no Content-Length: sent chunked
+            yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.jsonl"\r\n\r\n'
+            for _ in range(100):
+                yield b"y" * 1024
+
+        form = {"content-type": "multipart/form-data; boundary=b"}
+        streamed = c.post("/documenting/datasets", content=chunks(), headers=form)
+        assert_error(streamed, 413, "over the limit of 2,048 bytes")
 
 
 @pytest.mark.parametrize(
