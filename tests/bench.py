@@ -1,11 +1,14 @@
-"""`make bench`: throughput and memory of the predicting path on MariaDB, Redis and real workers.
+"""`make bench`: throughput and memory of Audience on MariaDB, Redis and real workers.
 
 Seeds `--rows` posts into the schema `audience_bench_src`, stores a keyword model of `--keywords`
-keywords, then measures each stage alone in this process (match, keyset read, label write) and a
-whole task through the HTTP API on one Celery worker. Prints a Markdown table for the README.
+keywords, then measures each stage alone in this process (match, keyset read, label write), a
+whole predicting task through the HTTP API on one Celery worker, and the upload of a labeled
+dataset of `--upload-rows` rows. Prints a Markdown table for the README.
 """
 
 import argparse
+import io
+import json
 import os
 import random
 import statistics
@@ -67,6 +70,38 @@ def keyword_rules(n: int, seed: int = 11) -> list[KeywordRule]:
     return rules
 
 
+def dataset_file(rows: int) -> bytes:
+    """A doccano JSONL export of `rows` distinct posts, labeled by the demo rules."""
+    model = KeywordModel(read_keyword_rules(DEMO_RULES))
+    posts = [join_columns((r["title"], r["content"])) for r in generate_posts(rows, seed=23)]
+    out = io.StringIO()
+    for number, (post, found) in enumerate(zip(posts, model.predict(posts), strict=True)):
+        names = [name for name, _ in found] or ["其他"]
+        out.write(json.dumps({"id": number, "text": f"{post} #{number}", "label": names}, ensure_ascii=False) + "\n")
+    return out.getvalue().encode()
+
+
+def upload_dataset(client: httpx.Client, content: bytes) -> float:
+    """rows/s of one upload through the documenting API."""
+    began = time.perf_counter()
+    r = client.post(
+        "/documenting/datasets",
+        files={"file": ("bench.jsonl", content)},
+        data={"name": f"bench-{uuid.uuid4().hex[:12]}"},
+        timeout=600,
+    )
+    r.raise_for_status()
+    return int(r.json()["rows"]) / (time.perf_counter() - began)
+
+
+def peak_rss_of(pid: int) -> int:
+    """The high-water mark of a process's resident memory (Linux), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 def timed(fn: Callable[[], int], runs: int) -> tuple[float, float]:
     """rows/s of `fn` (which returns the rows it handled) over `runs` runs: (median, min)."""
     rates = []
@@ -84,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=2, help="runs of each measurement")
     parser.add_argument("--pool", default="prefork", help="worker pool of the end-to-end run")
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes (or greenlets)")
+    parser.add_argument("--upload-rows", type=int, default=100_000, help="rows in the uploaded dataset")
     args = parser.parse_args(argv)
 
     settings = get_settings()
@@ -180,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
                     return 1
                 e2e.append(done["progress"]["done"] / seconds)
                 peaks.append(done["peak_rss_bytes"])
+            uploads = [upload_dataset(client, dataset_file(args.upload_rows)) for _ in range(args.runs)]
+            api_peak = peak_rss_of(api.proc.pid)
     finally:
         api.stop()
         worker.stop()
@@ -191,6 +229,15 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
 
+    results.append(
+        (
+            f"upload a doccano JSONL dataset of {args.upload_rows:,} rows over HTTP (parse, check, split, insert)",
+            f"{statistics.median(uploads):,.0f}",
+            f"{min(uploads):,.0f}",
+        )
+    )
+
+    print(f"peak RSS of the API process (uploads included): {api_peak / MB:.0f} MB")
     print(
         f"\n{args.rows:,} posts, {len(model.rules):,} keywords, {write_rows:,} label rows per write run, "
         f"{args.runs} runs; peak RSS of a worker process {max(peaks) / MB:.0f} MB, of this process "

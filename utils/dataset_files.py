@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal
@@ -105,9 +106,13 @@ def choose_encoding(requested: str, head: bytes) -> str:
     return codecs.lookup(best.encoding).name
 
 
-def text_key(text: str) -> str:
+# Lone surrogates are where `surrogateescape` kept bytes the encoding could not decode.
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+def text_key(normalized: str) -> bytes:
     """What makes two texts duplicates: the same characters after normalisation."""
-    return hashlib.blake2b(normalize(text).strip().encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(normalized.encode(), digest_size=16).digest()
 
 
 def read_dataset(stream: IO[bytes], options: ReadOptions) -> Iterator[Row | Rejection]:
@@ -124,7 +129,7 @@ def read_dataset(stream: IO[bytes], options: ReadOptions) -> Iterator[Row | Reje
         records = {"jsonl": _jsonl, "json": _json_array, "csv": _delimited, "tsv": _delimited}[options.detected_format](
             text, options
         )
-        seen: dict[str, int] = {}
+        seen: dict[bytes, int] = {}
         for record in records:
             if isinstance(record, Rejection):
                 yield record
@@ -218,15 +223,16 @@ def _labels_of(value: object) -> list[str] | str:
     return labels
 
 
-def _validate(line: int, record: dict[str, Any], options: ReadOptions, seen: dict[str, int]) -> Row | Rejection:
+def _validate(line: int, record: dict[str, Any], options: ReadOptions, seen: dict[bytes, int]) -> Row | Rejection:
     text = record.get(options.text_field)
     if text is None and options.text_field == "text":
         text = record.get("data")  # older doccano exports
     if not isinstance(text, str):
         return Rejection(line, f"no text in field {options.text_field!r}")
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
+    if _UNDECODED.search(text):
         return Rejection(line, f"bytes that are not valid {options.detected_encoding}")
-    if not normalize(text).strip():
+    normalized = normalize(text).strip()
+    if not normalized:
         return Rejection(line, "empty text")
     if len(text) > options.max_text_chars:
         return Rejection(line, f"text of {len(text):,} characters; the limit is {options.max_text_chars:,}")
@@ -242,7 +248,7 @@ def _validate(line: int, record: dict[str, Any], options: ReadOptions, seen: dic
     for label in cleaned:
         if len(label) > MAX_LABEL_CHARS:
             return Rejection(line, f"label {label[:20]!r}… longer than {MAX_LABEL_CHARS} characters")
-        if any("\udc80" <= ch <= "\udcff" for ch in label):
+        if _UNDECODED.search(label):
             return Rejection(line, f"label bytes that are not valid {options.detected_encoding}")
         if options.label_set is not None and label not in options.label_set:
             return Rejection(line, f"label {label!r} is not in the label set")
@@ -252,7 +258,7 @@ def _validate(line: int, record: dict[str, Any], options: ReadOptions, seen: dic
         split = _SPLIT_ALIASES.get(value)
         if split is None:
             return Rejection(line, f"split {value!r} is not one of train, dev, test")
-    key = text_key(text)
+    key = text_key(normalized)
     if key in seen:
         return Rejection(line, f"duplicate of the text on line {seen[key]}")
     seen[key] = line
