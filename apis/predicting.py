@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from apis.deps import OutputEngine, SettingsDep, SourceEngine
+from apis.deps import OutputEngine, SettingsDep, SourceEngine, connect_output
 from apis.errors import AudienceError
 from apis.schemas.predicting import (
     AbortAccepted,
@@ -31,6 +31,8 @@ from apis.schemas.predicting import (
     TaskStatusName,
     TaskSummary,
 )
+from apis.schemas.preprocessing import PatternSetSnapshot
+from utils.db import pattern_store as ps
 from utils.db import task_store as ts
 from utils.db.label_store import has_labels, labels_of, sample_ids
 from utils.db.model_store import latest_models
@@ -54,13 +56,6 @@ def _check_task_id(task_id: str) -> str:
     if not _TASK_ID.match(task_id):
         raise AudienceError(400, "task_id not in proper format: expects 32 lowercase hex digits")
     return task_id
-
-
-def _connect_output(engine: Engine, code: int = 503, message: str = "cannot connect to output schema") -> Connection:
-    try:
-        return engine.connect()
-    except OperationalError as exc:
-        raise AudienceError(code, f"{message}: {exc.orig}") from exc
 
 
 def _load_task(conn: Connection, task_id: str) -> Row:
@@ -90,6 +85,15 @@ def _progress(task: Row, live: dict[str, Any]) -> Progress:
     )
 
 
+def _pattern_snapshot(conn: Connection, name: str) -> PatternSetSnapshot:
+    """The set's patterns as of now, read under a shared lock: a DELETE of the set waits for this
+    transaction, then finds the task using it (and refuses)."""
+    found = ps.find_pattern_set(conn, name, lock="share")
+    if found is None:
+        raise AudienceError(400, f"pattern_set: pattern set {name!r} does not exist")
+    return PatternSetSnapshot(id=found.id, name=found.name, patterns=found.patterns)
+
+
 @router.post("/tasks", response_model=TaskCreated, summary="create_task: start labeling source rows")
 def create_task(body: PredictingTaskCreate, settings: SettingsDep, out: OutputEngine, src: SourceEngine) -> TaskCreated:
     # Source time columns hold wall-clock values of the source's zone; compare in that zone.
@@ -103,7 +107,7 @@ def create_task(body: PredictingTaskCreate, settings: SettingsDep, out: OutputEn
         text_columns=tuple(body.source.text_columns),
         time_column=body.source.time_column,
     )
-    with _connect_output(out) as conn:
+    with connect_output(out) as conn:
         found = latest_models(conn, body.model_names)
     missing = [name for name in body.model_names if name not in found]
     if missing:
@@ -128,6 +132,8 @@ def create_task(body: PredictingTaskCreate, settings: SettingsDep, out: OutputEn
     task_id = uuid.uuid4().hex
     try:
         with out.begin() as conn:
+            if body.pattern_set:
+                config.pattern_set = _pattern_snapshot(conn, body.pattern_set)
             ts.create_task(conn, task_id, TASK_TYPE, config.model_dump(mode="json"))
     except OperationalError as exc:
         raise AudienceError(503, f"cannot connect to output schema: {exc.orig}") from exc
@@ -188,7 +194,7 @@ def list_tasks(
 @router.get("/tasks/{task_id}", response_model=TaskDetail, summary="check_status: state and progress of a task")
 def check_status(task_id: str, out: OutputEngine) -> TaskDetail:
     _check_task_id(task_id)
-    with _connect_output(out) as conn:
+    with connect_output(out) as conn:
         task = _load_task(conn, task_id)
         live = ts.task_progress(conn, task_id)
     return TaskDetail(
@@ -215,7 +221,7 @@ def sample_result(
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Sample:
     _check_task_id(task_id)
-    with _connect_output(out, 500, "cannot read result tables") as conn:
+    with connect_output(out, 500, "cannot read result tables") as conn:
         task = _load_task(conn, task_id)
         try:
             if not has_labels(conn, task_id):

@@ -4,6 +4,10 @@ RE2 matches in time linear in the text whatever the pattern, so a catastrophic-b
 such as `(a+)+$` cannot hang a worker or the API. What RE2 cannot compile (back-references,
 look-arounds) is refused with its reason. Patterns match the text as stored, not normalised;
 `(?i)` makes one case-insensitive.
+
+Compiling one pattern alone can take most of a second (`[\\p{L}]{1000}` builds a large program),
+so a set is checked by parsing each pattern (cheap) and compiling them together once, under one
+memory budget: checking a thousand patterns costs about one compilation, not a thousand.
 """
 
 from collections.abc import Sequence
@@ -25,6 +29,10 @@ class PatternError(ValueError):
         self.reason = reason
 
 
+class PatternSetTooLarge(ValueError):
+    """Patterns RE2 parses one by one but cannot compile together within MAX_PATTERN_MEM."""
+
+
 def _options() -> re2.Options:
     options = re2.Options()
     options.log_errors = False
@@ -37,12 +45,22 @@ def _reason(error: Exception) -> str:
     return message.decode(errors="replace") if isinstance(message, bytes) else str(message)
 
 
-def compile_pattern(pattern: str, index: int = 0) -> re2._Regexp:
-    """One compiled pattern, or PatternError saying why RE2 refused it."""
+def _precheck(pattern: str, index: int) -> None:
     if not pattern:
         raise PatternError(index, pattern, "empty pattern")
     if len(pattern) > MAX_PATTERN_CHARS:
         raise PatternError(index, pattern[:40] + "…", f"longer than {MAX_PATTERN_CHARS} characters")
+    # RE2 reads UTF-8; a lone surrogate (possible from a JSON "\ud800" escape) has no encoding.
+    if not pattern.isascii():
+        try:
+            pattern.encode()
+        except UnicodeEncodeError:
+            raise PatternError(index, pattern, "not valid Unicode (lone surrogate)") from None
+
+
+def compile_pattern(pattern: str, index: int = 0) -> re2._Regexp:
+    """One compiled pattern, or PatternError saying why RE2 refused it."""
+    _precheck(pattern, index)
     try:
         return re2.compile(pattern, _options())
     except re2.error as exc:
@@ -50,26 +68,36 @@ def compile_pattern(pattern: str, index: int = 0) -> re2._Regexp:
 
 
 def check_patterns(patterns: Sequence[str]) -> None:
-    """Raise PatternError for the first pattern RE2 refuses."""
-    for index, pattern in enumerate(patterns):
-        compile_pattern(pattern, index)
+    """Raise PatternError for the first pattern RE2 refuses, PatternSetTooLarge if together they are."""
+    ExclusionSet(patterns)
 
 
 class ExclusionSet:
     """Many patterns matched in one pass; which (if any) a text matches first."""
 
     def __init__(self, patterns: Sequence[str]) -> None:
-        check_patterns(patterns)
         self.patterns = list(patterns)
         self._set = re2.Set.SearchSet(_options())
-        for pattern in self.patterns:
-            self._set.Add(pattern)
+        for index, pattern in enumerate(self.patterns):
+            _precheck(pattern, index)
+            try:
+                self._set.Add(pattern)  # parses only
+            except re2.error:
+                # Add does not say why; compiling alone fails at the same parse step, fast, with RE2's reason.
+                compile_pattern(pattern, index)
+                raise PatternError(index, pattern, "does not compile with RE2 (linear-time engine)") from None
         if self.patterns:
-            self._set.Compile()
+            try:
+                self._set.Compile()
+            except re2.error as exc:
+                raise PatternSetTooLarge(
+                    f"together the patterns need more than RE2's {MAX_PATTERN_MEM >> 20} MiB: use fewer patterns "
+                    "or smaller counted repetitions (such as {1000}) of large classes (such as \\p{L})"
+                ) from exc
 
     def first_match(self, text: str | None) -> int | None:
-        """The index of the first pattern `text` matches, or None."""
-        if not text or not self.patterns:
+        """The index of the first pattern `text` matches, or None. An empty text can match (`^$`)."""
+        if text is None or not self.patterns:
             return None
         hits = self._set.Match(text)
         return min(hits) if hits else None

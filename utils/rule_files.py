@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from utils.dataset_files import DETECT_BYTES, MAX_LABEL_CHARS, FileError, choose_encoding
-from utils.patterns import MAX_PATTERN_CHARS, PatternError, compile_pattern
+from utils.patterns import MAX_PATTERN_CHARS, PatternError, PatternSetTooLarge, check_patterns
 
 KINDS = ("keyword", "regex")
 MAX_RULES = 100_000
@@ -56,12 +56,19 @@ def check_rule(line: int, fields: dict[str, Any]) -> Rule:
         raise RuleError(line, f"weight {raw_weight!r} is not a number") from None
     if not math.isfinite(weight):
         raise RuleError(line, f"weight {raw_weight!r} is not a finite number")
-    if kind == "regex":
-        try:
-            compile_pattern(pattern)
-        except PatternError as exc:
-            raise RuleError(line, f"regex {pattern!r} {exc.reason}") from None
     return Rule(label, pattern, kind, weight)
+
+
+def check_regexes(rules: list[Rule], lines: list[int]) -> list[Rule]:
+    """Compile the regex rules together once (see utils.patterns); RuleError names the first bad line."""
+    regexes = [(rule.pattern, line) for rule, line in zip(rules, lines, strict=True) if rule.kind == "regex"]
+    try:
+        check_patterns([pattern for pattern, _ in regexes])
+    except PatternError as exc:
+        raise RuleError(regexes[exc.index][1], f"regex {exc.pattern!r} {exc.reason}") from None
+    except PatternSetTooLarge as exc:
+        raise RuleError(regexes[0][1], f"the regexes of this file: {exc}") from None
+    return rules
 
 
 def read_rules(stream: IO[bytes], filename: str, encoding: str = "auto") -> list[Rule]:
@@ -94,7 +101,7 @@ def _json_rules(text: IO[str]) -> list[Rule]:
         if not isinstance(item, dict):
             raise RuleError(position, f"item {position} is not an object")
         rules.append(check_rule(position, item))
-    return rules
+    return check_regexes(rules, list(range(1, len(rules) + 1)))
 
 
 def _csv_rules(text: IO[str], delimiter: str) -> list[Rule]:
@@ -104,13 +111,15 @@ def _csv_rules(text: IO[str], delimiter: str) -> list[Rule]:
         raise FileError(
             f"file: the header must name label and pattern (found: {', '.join(sorted(fields)) or 'nothing'})"
         )
-    rules = []
+    rules: list[Rule] = []
+    lines: list[int] = []
     line = 2
     try:
         for row in reader:
             if None in row or any(v is None for v in row.values()):
                 raise RuleError(line, "the row's number of fields differs from the header's")
             rules.append(check_rule(line, {k.strip(): v for k, v in row.items() if k}))
+            lines.append(line)
             if len(rules) > MAX_RULES:
                 raise FileError(f"file: more than {MAX_RULES:,} rules")
             line = reader.line_num + 1
@@ -118,4 +127,4 @@ def _csv_rules(text: IO[str], delimiter: str) -> list[Rule]:
         raise RuleError(line, f"not valid CSV: {exc}") from exc
     if not rules:
         raise FileError("file: no rules")
-    return rules
+    return check_regexes(rules, lines)

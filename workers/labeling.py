@@ -9,9 +9,11 @@ from utils.db import task_store as ts
 from utils.db.engines import output_engine, source_engine
 from utils.db.label_store import label_rows, write_labels
 from utils.memory import PeakRss
+from utils.patterns import ExclusionSet
 from utils.planning import split_id_range
 from utils.source import SourceSpec, reflect_source
 from utils.text import join_columns
+from workers.exclusion_cache import get_exclusion_set
 from workers.labeler_cache import get_labeler
 
 FENCED = "FENCED"
@@ -29,6 +31,14 @@ def spec_of(config: dict[str, Any]) -> SourceSpec:
 
 def time_range(config: dict[str, Any]) -> tuple[datetime, datetime]:
     return datetime.fromisoformat(config["start_time"]), datetime.fromisoformat(config["end_time"])
+
+
+def drop_excluded(ids: list[int], texts: list[str], exclusion: ExclusionSet | None) -> tuple[list[int], list[str]]:
+    """The ids and texts of the rows no pattern of `exclusion` matches, in order."""
+    if exclusion is None:
+        return ids, texts
+    kept = [i for i, text in enumerate(texts) if exclusion.first_match(text) is None]
+    return [ids[i] for i in kept], [texts[i] for i in kept]
 
 
 def plan_task(settings: Settings, task_id: str) -> list[int]:
@@ -93,6 +103,9 @@ def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
     one_table = replace(spec_of(config), tables=(chunk.source_table,))
     table = reflect_source(source_engine(settings), one_table)[chunk.source_table]
     labelers = [(m["name"], get_labeler(out, m["id"], m["sha256"])) for m in config["models"]]
+    # The task's own copy of the pattern set: editing the set later does not change a running task.
+    snapshot = config.get("pattern_set")
+    exclusion = get_exclusion_set(snapshot["patterns"]) if snapshot else None
     batch_size = int(config["batch_size"])
     checkpoint = int(chunk.checkpoint)
     counts: dict[str, dict[str, int]] = dict(chunk.label_counts or {})
@@ -103,7 +116,7 @@ def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
             rows = table.read_batch(sconn, checkpoint, int(chunk.hi), start, end, batch_size)
         finished = len(rows) < batch_size
         ids = [int(r[0]) for r in rows]
-        texts = [join_columns(r[1:]) for r in rows]
+        kept_ids, texts = drop_excluded(ids, [join_columns(r[1:]) for r in rows], exclusion)
         now = ts.utcnow()
         labeled: set[int] = set()
         batch_counts: dict[str, dict[str, int]] = {}
@@ -111,13 +124,13 @@ def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
         for name, labeler in labelers:
             predictions = labeler.predict(texts) if texts else []
             per_label: dict[str, int] = {}
-            for source_id, row_labels in zip(ids, predictions, strict=True):
+            for source_id, row_labels in zip(kept_ids, predictions, strict=True):
                 if row_labels:
                     labeled.add(source_id)
                 for label, _score in row_labels:
                     per_label[label] = per_label.get(label, 0) + 1
             batch_counts[name] = per_label
-            writes += label_rows(task_id, chunk.source_table, name, ids, predictions, now)
+            writes += label_rows(task_id, chunk.source_table, name, kept_ids, predictions, now)
         new_counts = ts.merge_counts({k: dict(v) for k, v in counts.items()}, batch_counts)
         new_checkpoint = ids[-1] if ids else checkpoint
         with out.begin() as conn:
@@ -125,8 +138,17 @@ def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
                 ts.set_chunk_status(conn, chunk_id, ts.CHUNK_ABORTED)
                 return ts.CHUNK_ABORTED
             if ids:
+                excluded = len(ids) - len(kept_ids)
                 moved = ts.advance_chunk(
-                    conn, chunk_id, checkpoint, new_checkpoint, len(ids), 0, len(labeled), new_counts, memory.sample()
+                    conn,
+                    chunk_id,
+                    checkpoint,
+                    new_checkpoint,
+                    len(ids),
+                    excluded,
+                    len(labeled),
+                    new_counts,
+                    memory.sample(),
                 )
                 if not moved:
                     conn.rollback()

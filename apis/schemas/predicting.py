@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from apis.schemas.common import Envelope
+from apis.schemas.preprocessing import PatternSetSnapshot, SetName
 
 # Identifiers are plain ASCII names; anything else (quotes, backticks, `;`, look-alike letters)
 # is refused before the database is asked about it.
@@ -57,6 +58,9 @@ class PredictingTaskCreate(BaseModel):
     )
     end_time: datetime = Field(description="exclusive; ISO 8601; as start_time")
     batch_size: int | None = Field(default=None, ge=1, le=100_000)
+    pattern_set: SetName | None = Field(
+        default=None, description="name of a preprocessing pattern set: rows whose text matches it are not labeled"
+    )
 
     _unique = field_validator("model_names")(no_repeats)
 
@@ -74,6 +78,7 @@ class TaskConfig(BaseModel):
     start_time: datetime
     end_time: datetime
     batch_size: int
+    pattern_set: PatternSetSnapshot | None = None
 
 
 class TaskCreated(Envelope):

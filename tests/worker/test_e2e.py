@@ -1,6 +1,7 @@
 """End to end through HTTP: a uvicorn API process, real Celery worker processes, MariaDB, Redis."""
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -22,6 +23,7 @@ from tests.services import Process, start_api, start_worker, wait_for
 from utils.db.engines import output_engine
 from utils.db.tables import labels
 from utils.demo import generate_posts
+from utils.text import join_columns
 from workers.cli import DEMO_RULES, read_keyword_rules
 
 
@@ -206,6 +208,25 @@ def test_embedded_default_end_to_end(tmp_path: Path, workers: list) -> None:
         assert status["label_counts"] == {"demo_keywords": expected["counts"]}
         sample = client.get(f"/predicting/tasks/{r.json()['task_id']}/sample", params={"size": 3}).json()
         assert len(sample["rows"]) == 3 and all(row["text"] and row["labels"] for row in sample["rows"])
+
+        # The same year without the rows a pattern set excludes (JSON queries on SQLite, too).
+        patterns = ["股市", "^$"]
+        created = client.post("/preprocessing/patterns", json={"name": "no_stocks", "patterns": patterns})
+        assert created.status_code == 200, created.text
+        r = client.post("/predicting/tasks", json=demo_year(batch_size=500, pattern_set="no_stocks"))
+        assert r.status_code == 200, r.text
+        status = wait_for(client, r.json()["task_id"], ("SUCCESS", "FAILURE", "BREAK"), timeout=120)
+        posts = list(generate_posts(3000))
+        excluded = {
+            p["id"] for p in posts if any(re.search(x, join_columns([p["title"], p["content"]])) for x in patterns)
+        }
+        kept = keyword_oracle([p for p in posts if p["id"] not in excluded], read_keyword_rules(DEMO_RULES))
+        assert status["status"] == "SUCCESS", status
+        assert status["progress"]["done"] == 3000 and status["progress"]["excluded"] == len(excluded) > 0
+        assert status["label_counts"] == {"demo_keywords": kept["counts"]}
+        listed = client.get("/preprocessing/patterns").json()["pattern_sets"]
+        assert [(s["name"], s["pattern_count"], s["unfinished_tasks"]) for s in listed] == [("no_stocks", 2, 0)]
+        assert client.delete(f"/preprocessing/patterns/{created.json()['id']}").status_code == 200
 
 
 def test_embedded_default_survives_sigkill_of_its_worker(tmp_path: Path, workers: list) -> None:

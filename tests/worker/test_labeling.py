@@ -1,5 +1,6 @@
 """The workflow's steps called directly against MariaDB, without a broker."""
 
+import re
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -7,15 +8,22 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import func, select
 
 from settings import Settings
-from tests.conftest import RANGE
+from tests.conftest import RANGE, SOURCE_DAYS, SOURCE_ROWS, SOURCE_START
+from tests.oracle import keyword_oracle
 from utils.db import task_store as ts
 from utils.db.engines import output_engine
 from utils.db.model_store import latest_models
 from utils.db.tables import labels
+from utils.demo import generate_posts
+from utils.text import join_columns
 from workers import labeling
+from workers.cli import DEMO_RULES, read_keyword_rules
+from workers.exclusion_cache import get_exclusion_set
 
 
-def make_task(settings: Settings, table: str, model: str, batch_size: int = 500) -> str:
+def make_task(
+    settings: Settings, table: str, model: str, batch_size: int = 500, pattern_set: dict | None = None
+) -> str:
     task_id = uuid.uuid4().hex
     with output_engine(settings).begin() as conn:
         m = latest_models(conn, [model])[model]
@@ -30,6 +38,7 @@ def make_task(settings: Settings, table: str, model: str, batch_size: int = 500)
             "start_time": RANGE[0].isoformat(),
             "end_time": RANGE[1].isoformat(),
             "batch_size": batch_size,
+            "pattern_set": pattern_set,
         }
         ts.create_task(conn, task_id, "predicting", config)
     return task_id
@@ -168,3 +177,53 @@ def test_finalize_waits_for_running_chunks_and_records_once(
         assert ts.get_task(conn, task_id).status == ts.FAILURE
     # the chunk that was still running stops at its next batch instead of writing on
     assert labeling.run_chunk(services, task_id, chunk_ids[0]) == ts.CHUNK_ABORTED
+
+
+# Patterns on which RE2 and Python's `re` agree, hitting some rows the demo rules label and some empty ones.
+EXCLUDE = [r"股市", r"^湖人", r"(哈哈哈)+(今天|周末)", r"^$", r"(?i)ｈｅｌｌｏ"]
+
+
+def test_rows_matching_the_pattern_set_are_excluded_never_labeled(
+    services: Settings, source_posts: str, keyword_model: str, expected: dict
+) -> None:
+    rows = [
+        r
+        for r in generate_posts(SOURCE_ROWS, start=SOURCE_START, days=SOURCE_DAYS)
+        if RANGE[0] <= r["post_time"] < RANGE[1]
+    ]
+    compiled = [re.compile(p) for p in EXCLUDE]
+    excluded = {r["id"] for r in rows if any(c.search(join_columns([r["title"], r["content"]])) for c in compiled)}
+    kept = keyword_oracle([r for r in rows if r["id"] not in excluded], read_keyword_rules(DEMO_RULES))
+    assert 0 < len(excluded) < len(rows)
+    assert excluded & expected["labeled"]  # without exclusion some of these rows would get labels
+
+    task_id = make_task(
+        services, source_posts, keyword_model, pattern_set={"id": 0, "name": "test", "patterns": EXCLUDE}
+    )
+    for chunk_id in labeling.plan_task(services, task_id):
+        assert labeling.run_chunk(services, task_id, chunk_id) == ts.CHUNK_DONE
+    assert labeling.finalize_task(services, task_id) == ts.SUCCESS
+    with output_engine(services).connect() as conn:
+        task = ts.get_task(conn, task_id)
+        progress = ts.task_progress(conn, task_id)
+        labeled_ids = set(conn.execute(select(labels.c.source_id).where(labels.c.task_id == task_id)).scalars())
+    assert (progress["read"], progress["excluded"]) == (len(rows), len(excluded))  # done counts excluded rows
+    assert task.stats["rows_read"] == len(rows)
+    assert task.stats["rows_excluded"] == len(excluded)
+    assert task.stats["rows_labeled"] == len(kept["labeled"])
+    assert task.stats["label_counts"] == {keyword_model: kept["counts"]}
+    assert label_count(services, task_id) == kept["labels"]
+    assert labeled_ids == kept["labeled"]
+    assert not labeled_ids & excluded
+
+
+def test_exclusion_sets_are_compiled_once_per_process_per_patterns() -> None:
+    first = get_exclusion_set(["a", "b"])
+    assert get_exclusion_set(("a", "b")) is first
+    assert get_exclusion_set(["b", "a"]) is not first  # order decides which pattern is reported
+
+
+def test_drop_excluded_keeps_order_and_pairs() -> None:
+    exclusion = get_exclusion_set(["^x"])
+    assert labeling.drop_excluded([1, 2, 3, 4], ["xa", "a", "xb", "b"], exclusion) == ([2, 4], ["a", "b"])
+    assert labeling.drop_excluded([1, 2], ["xa", "a"], None) == ([1, 2], ["xa", "a"])
