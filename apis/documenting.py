@@ -219,7 +219,7 @@ def patch_dataset(dataset_id: int, patch: DatasetPatch, out: OutputEngine) -> Da
 def delete_dataset(dataset_id: int, out: OutputEngine) -> Deleted:
     _load_dataset(out, dataset_id)
     with out.begin() as conn:
-        users = tasks_using(conn, "dataset_id", dataset_id)
+        users = tasks_using(conn, ("dataset_id",), dataset_id)
         if users:
             raise AudienceError(409, f"dataset {dataset_id} is used by running task {users[0]}")
         if not ds.delete_dataset(conn, dataset_id):
@@ -363,7 +363,7 @@ def patch_rule_set(rule_set_id: int, patch: RuleSetPatch, out: OutputEngine) -> 
 def delete_rule_set(rule_set_id: int, out: OutputEngine) -> Deleted:
     _load_rule_set(out, rule_set_id)
     with out.begin() as conn:
-        users = tasks_using(conn, "rule_set_id", rule_set_id)
+        users = tasks_using(conn, ("rule_set_id",), rule_set_id)
         if users:
             raise AudienceError(409, f"rule set {rule_set_id} is used by running task {users[0]}")
         if not rs.delete_rule_set(conn, rule_set_id):

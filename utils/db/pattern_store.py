@@ -11,10 +11,12 @@ from sqlalchemy.sql.functions import GenericFunction
 
 from utils.db.tables import pattern_sets, tasks
 from utils.db.task_store import PENDING, STARTED, utcnow
+from utils.db.usage import tasks_using
 
 Lock = Literal["share", "update"] | None
 # Tasks name their pattern set in config.pattern_set.id (a snapshot taken when the task was created).
-_set_id_of_task = tasks.c.config[("pattern_set", "id")].as_integer()
+SET_ID_PATH = ("pattern_set", "id")
+_set_id_of_task = tasks.c.config[SET_ID_PATH].as_integer()
 _UNFINISHED = (PENDING, STARTED)
 
 
@@ -87,8 +89,7 @@ def delete_pattern_set(conn: Connection, set_id: int) -> None:
 
 def unfinished_tasks_using(conn: Connection, set_id: int) -> list[str]:
     """Ids of PENDING or STARTED tasks (of any type) whose configuration names this set."""
-    stmt = select(tasks.c.id).where(tasks.c.status.in_(_UNFINISHED), _set_id_of_task == set_id).order_by(tasks.c.id)
-    return list(conn.execute(stmt).scalars())
+    return tasks_using(conn, SET_ID_PATH, set_id)
 
 
 def unfinished_task_counts(conn: Connection, set_ids: Sequence[int]) -> dict[int, int]:
