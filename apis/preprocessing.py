@@ -70,7 +70,7 @@ def _load(conn: Connection, set_id: int, lock: ps.Lock = None) -> Row:
 
 def _summary(row: Row, unfinished_tasks: int) -> PatternSetSummary:
     return PatternSetSummary(
-        id=row.id,
+        pattern_set_id=row.id,
         name=row.name,
         description=row.description,
         pattern_count=row.pattern_count,
@@ -161,7 +161,7 @@ def delete_pattern_set(set_id: SetId, out: OutputEngine) -> PatternSetDeleted:
                 named += f" and {len(users) - _NAMED_TASKS} more"
             raise AudienceError(409, f"pattern set {row.name!r} is used by unfinished task(s) {named}")
         ps.delete_pattern_set(conn, set_id)
-    return PatternSetDeleted(id=set_id, name=row.name, error_message="pattern set deleted")
+    return PatternSetDeleted(pattern_set_id=set_id, name=row.name, error_message="pattern set deleted")
 
 
 @router.post("/patterns/{set_id}/test", response_model=PatternTestResult, summary="dry run: which texts it excludes")
@@ -179,4 +179,6 @@ def test_pattern_set(set_id: SetId, body: PatternTestRequest, out: OutputEngine)
         index = exclusion.first_match(text)
         pattern = None if index is None else exclusion.patterns[index]
         results.append(TextVerdict(excluded=index is not None, pattern_index=index, pattern=pattern))
-    return PatternTestResult(id=row.id, name=row.name, excluded=sum(r.excluded for r in results), results=results)
+    return PatternTestResult(
+        pattern_set_id=row.id, name=row.name, excluded=sum(r.excluded for r in results), results=results
+    )

@@ -88,7 +88,7 @@ class PatternSetSnapshot(BaseModel):
 
 
 class PatternSetSummary(BaseModel):
-    id: int
+    pattern_set_id: int
     name: str
     description: str
     pattern_count: int
@@ -107,7 +107,7 @@ class PatternSetList(Envelope):
 
 
 class PatternSetDeleted(Envelope):
-    id: int
+    pattern_set_id: int
     name: str
 
 
@@ -133,7 +133,7 @@ class TextVerdict(BaseModel):
 
 
 class PatternTestResult(Envelope):
-    id: int
+    pattern_set_id: int
     name: str
     excluded: int = Field(description="how many of the texts would be excluded")
     results: list[TextVerdict] = Field(description="one per text, in the order given")

@@ -50,12 +50,12 @@ def create(client: TestClient, patterns: list[str], name: str | None = None, **e
 def test_create_then_read(client: TestClient) -> None:
     name = unique_name("ads")
     body = create(client, ["广告", r"(?i)promo\s*code", r"^\s*$"], name, description="advertising")
-    assert body["error_code"] == 200 and body["id"] >= 1
+    assert body["error_code"] == 200 and body["pattern_set_id"] >= 1
     assert body["name"] == name and body["description"] == "advertising"
     assert body["patterns"] == ["广告", r"(?i)promo\s*code", r"^\s*$"]
     assert body["pattern_count"] == 3 and body["unfinished_tasks"] == 0
     assert body["created_at"] == body["updated_at"]
-    assert client.get(f"{URL}/{body['id']}").json() == body
+    assert client.get(f"{URL}/{body['pattern_set_id']}").json() == body
 
 
 def test_a_taken_name_is_409(client: TestClient) -> None:
@@ -106,14 +106,14 @@ def test_a_lone_surrogate_is_422_not_a_crash(client: TestClient) -> None:
     raw = f'{{"name": "{unique_name()}", "patterns": ["ok", "a\\ud800"]}}'  # json.dumps would refuse
     r = client.post(URL, content=raw, headers={"content-type": "application/json"})
     assert_error(r, 422, "patterns[1]", "unicode string")
-    set_id = create(client, ["a"])["id"]
+    set_id = create(client, ["a"])["pattern_set_id"]
     raw = '{"texts": ["ok", "\\udfff"]}'
     r = client.post(f"{URL}/{set_id}/test", content=raw, headers={"content-type": "application/json"})
     assert_error(r, 422, "texts[1]", "unicode string")
 
 
 def test_catastrophic_pattern_answers_correctly_on_a_long_text(client: TestClient) -> None:
-    set_id = create(client, [r"(a+)+$"])["id"]
+    set_id = create(client, [r"(a+)+$"])["pattern_set_id"]
     texts = ["a" * 99_999 + "b", "a" * 100_000]  # the first is what makes a backtracking engine explode
     pool = ThreadPoolExecutor(1)
     try:
@@ -127,10 +127,10 @@ def test_catastrophic_pattern_answers_correctly_on_a_long_text(client: TestClien
 def test_dry_run_says_which_pattern_excludes_each_text(client: TestClient) -> None:
     created = create(client, ["广告", "(?i)promo", "^$"])
     texts = ["今天天气很好", "买广告位", "PROMO code 广告", "", "Promo!", "ｐｒｏｍｏ"]
-    r = client.post(f"{URL}/{created['id']}/test", json={"texts": texts})
+    r = client.post(f"{URL}/{created['pattern_set_id']}/test", json={"texts": texts})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert (body["id"], body["name"], body["excluded"]) == (created["id"], created["name"], 4)
+    assert (body["pattern_set_id"], body["name"], body["excluded"]) == (created["pattern_set_id"], created["name"], 4)
     assert [(v["excluded"], v["pattern_index"], v["pattern"]) for v in body["results"]] == [
         (False, None, None),
         (True, 0, "广告"),
@@ -153,25 +153,25 @@ def test_dry_run_says_which_pattern_excludes_each_text(client: TestClient) -> No
     ],
 )
 def test_dry_run_input_is_bounded(client: TestClient, body: object, needle: str) -> None:
-    set_id = create(client, ["a"])["id"]
+    set_id = create(client, ["a"])["pattern_set_id"]
     assert_error(client.post(f"{URL}/{set_id}/test", json=body), 422, needle)
 
 
 def test_list_pages_by_cursor_newest_first(client: TestClient) -> None:
-    created = [create(client, [f"p{i}" for i in range(n)])["id"] for n in (1, 2, 3)]
+    created = [create(client, [f"p{i}" for i in range(n)])["pattern_set_id"] for n in (1, 2, 3)]
     first = client.get(f"{URL}?limit=2").json()
     assert first["error_code"] == 200 and len(first["pattern_sets"]) == 2 and first["next_cursor"]
-    assert [s["id"] for s in first["pattern_sets"]] == created[::-1][:2]
+    assert [s["pattern_set_id"] for s in first["pattern_sets"]] == created[::-1][:2]
     assert [s["pattern_count"] for s in first["pattern_sets"]] == [3, 2]
     assert "patterns" not in first["pattern_sets"][0]  # lists stay small; read one set for its patterns
     walked, cursor = [], None
     while True:
         page = client.get(URL, params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
         assert page["pattern_sets"], "a next_cursor led to an empty page"
-        walked += [s["id"] for s in page["pattern_sets"]]
+        walked += [s["pattern_set_id"] for s in page["pattern_sets"]]
         if not (cursor := page["next_cursor"]):
             break
-    everything = [s["id"] for s in client.get(f"{URL}?limit=500").json()["pattern_sets"]]
+    everything = [s["pattern_set_id"] for s in client.get(f"{URL}?limit=500").json()["pattern_sets"]]
     assert walked == everything == sorted(everything, reverse=True)
     assert client.get(URL, params={"limit": len(everything)}).json()["next_cursor"] is None
     assert_error(client.get(f"{URL}?cursor=garbage"), 400, "cursor: not a cursor")
@@ -181,7 +181,7 @@ def test_list_pages_by_cursor_newest_first(client: TestClient) -> None:
 
 def test_put_replaces_and_patch_changes_only_what_is_given(client: TestClient) -> None:
     created = create(client, ["a", "b"], description="first")
-    url = f"{URL}/{created['id']}"
+    url = f"{URL}/{created['pattern_set_id']}"
     new_name = unique_name("renamed")
     r = client.put(url, json={"name": new_name, "patterns": ["c"]})
     assert r.status_code == 200, r.text
@@ -199,7 +199,7 @@ def test_put_replaces_and_patch_changes_only_what_is_given(client: TestClient) -
 
 def test_updates_are_checked_like_creations(client: TestClient) -> None:
     taken = create(client, ["a"])["name"]
-    set_id = create(client, ["a"])["id"]
+    set_id = create(client, ["a"])["pattern_set_id"]
     url = f"{URL}/{set_id}"
     assert_error(client.patch(url, json={"name": taken}), 409, f"a pattern set named {taken!r} exists")
     assert_error(client.put(url, json={"name": taken, "patterns": ["x"]}), 409, "exists")
@@ -232,13 +232,13 @@ def test_delete_is_refused_while_an_unfinished_task_uses_the_set(
     client: TestClient, services: Settings, source_posts: str, keyword_model: str
 ) -> None:
     created = create(client, ["股市"])
-    url = f"{URL}/{created['id']}"
+    url = f"{URL}/{created['pattern_set_id']}"
     r = client.post("/predicting/tasks", json=task_body(source_posts, pattern_set=created["name"]))
     assert r.status_code == 200, r.text
     task_id = r.json()["task_id"]
     assert client.get(url).json()["unfinished_tasks"] == 1
-    listed = {s["id"]: s for s in client.get(f"{URL}?limit=500").json()["pattern_sets"]}
-    assert listed[created["id"]]["unfinished_tasks"] == 1
+    listed = {s["pattern_set_id"]: s for s in client.get(f"{URL}?limit=500").json()["pattern_sets"]}
+    assert listed[created["pattern_set_id"]]["unfinished_tasks"] == 1
     assert_error(client.delete(url), 409, f"pattern set {created['name']!r} is used by unfinished task(s) {task_id}")
     with output_engine(services).begin() as conn:
         ts.mark_started(conn, task_id, 0)
@@ -251,7 +251,7 @@ def test_delete_is_refused_while_an_unfinished_task_uses_the_set(
     assert r.json() == {
         "error_code": 200,
         "error_message": "pattern set deleted",
-        "id": created["id"],
+        "pattern_set_id": created["pattern_set_id"],
         "name": created["name"],
     }
     assert_error(client.get(url), 404, "does not exist")
@@ -264,10 +264,10 @@ def test_a_task_keeps_a_snapshot_of_its_pattern_set(client: TestClient, source_p
     created = create(client, ["股市", "^湖人"])
     r = client.post("/predicting/tasks", json=task_body(source_posts, pattern_set=created["name"]))
     assert r.status_code == 200, r.text
-    snapshot = {"id": created["id"], "name": created["name"], "patterns": ["股市", "^湖人"]}
+    snapshot = {"id": created["pattern_set_id"], "name": created["name"], "patterns": ["股市", "^湖人"]}
     assert r.json()["config"]["pattern_set"] == snapshot
     task_id = r.json()["task_id"]
-    edited = client.put(f"{URL}/{created['id']}", json={"name": unique_name(), "patterns": ["别的"]})
+    edited = client.put(f"{URL}/{created['pattern_set_id']}", json={"name": unique_name(), "patterns": ["别的"]})
     assert edited.status_code == 200, edited.text
     assert client.get(f"/predicting/tasks/{task_id}").json()["config"]["pattern_set"] == snapshot
     without = client.post("/predicting/tasks", json=task_body(source_posts)).json()
