@@ -35,7 +35,7 @@ from apis.schemas.documenting import (
     RuleSetPatch,
     RuleSetSummary,
 )
-from utils.dataset_files import FileError, Format, ReadOptions
+from utils.dataset_files import FileError, FileTooLarge, Format, ReadOptions
 from utils.dataset_import import import_dataset
 from utils.db import dataset_store as ds
 from utils.db import rule_store as rs
@@ -92,6 +92,16 @@ def _load_dataset(engine: Engine, dataset_id: int) -> Row:
     return row
 
 
+def _described(label_set: list[dict[str, str]], given: list[LabelInfo]) -> list[dict[str, str]]:
+    """The stored label set with the descriptions `given`; 422 for a label the dataset lacks."""
+    known = {item["name"] for item in label_set}
+    unknown = sorted({item.name for item in given} - known)
+    if unknown:
+        raise AudienceError(422, f"label_set: {unknown[0]!r} is not a label of this dataset")
+    described = {item.name: item.description for item in given}
+    return [{"name": i["name"], "description": described.get(i["name"], i["description"])} for i in label_set]
+
+
 def _cursor(value: str | None) -> int | None:
     if value is None:
         return None
@@ -144,17 +154,22 @@ def upload_dataset(
             result = import_dataset(conn, file.file, options, name, description, label_set, ratios, seed)
             row = ds.get_dataset(conn, result.dataset_id)
             assert row is not None  # inserted above in this transaction
+    except FileTooLarge as exc:
+        raise AudienceError(413, str(exc)) from exc
     except FileError as exc:
         raise AudienceError(400, str(exc)) from exc
     except IntegrityError as exc:
         raise AudienceError(409, f"name: a dataset named {name!r} exists") from exc
     except SQLAlchemyError as exc:
-        raise AudienceError(503, f"cannot store the dataset: {exc}") from exc
+        # The driver's message names the cause without the statement and its parameters.
+        cause = getattr(exc, "orig", None) or type(exc).__name__
+        raise AudienceError(503, f"cannot store the dataset: {cause}") from exc
     return DatasetCreated(
         **_summary(row).model_dump(),
         split_from=result.split_from,
         label_set=[LabelInfo(**item) for item in result.label_set],
         rejected_rows=[RejectedRow(line=r.line, reason=r.reason) for r in result.rejections],
+        warnings=result.warnings,
     )
 
 
@@ -194,18 +209,16 @@ def dataset_labels(dataset_id: int, out: OutputEngine) -> LabelSet:
 
 @router.patch("/datasets/{dataset_id}", response_model=DatasetDetail, summary="rename or describe a dataset")
 def patch_dataset(dataset_id: int, patch: DatasetPatch, out: OutputEngine) -> DatasetDetail:
-    row = _load_dataset(out, dataset_id)
+    _load_dataset(out, dataset_id)
     values: dict[str, object] = patch.model_dump(exclude_none=True)
-    if "label_set" in values:
-        given = {item.name for item in patch.label_set or []}
-        known = {item["name"] for item in row.label_set}
-        if given - known:
-            raise AudienceError(422, f"label_set: {sorted(given - known)[0]!r} is not a label of this dataset")
-        described = {item.name: item.description for item in patch.label_set or []}
-        values["label_set"] = [{"name": n, "description": described.get(n, d)} for n, d in
-                               ((i["name"], i["description"]) for i in row.label_set)]  # fmt: skip
     try:
         with out.begin() as conn:
+            # Read under a row lock: two PATCHes describing different labels both keep theirs.
+            row = ds.get_dataset(conn, dataset_id, lock=True)
+            if row is None:
+                raise AudienceError(404, f"dataset {dataset_id} does not exist")
+            if "label_set" in values:
+                values["label_set"] = _described(row.label_set, patch.label_set or [])
             if patch.name is not None and ds.name_taken(conn, patch.name, other_than=dataset_id):
                 raise AudienceError(409, f"name: a dataset named {patch.name!r} exists")
             if values:

@@ -37,6 +37,21 @@ class FileError(ValueError):
     """The file as a whole cannot be read: nothing of it is stored."""
 
 
+class FileTooLarge(FileError):
+    """The file is over a limit of its format."""
+
+
+# A JSON array is parsed whole (JSONL and CSV are streamed): its size is capped well below the
+# upload limit, so one request cannot take gigabytes of memory.
+JSON_ARRAY_MAX_BYTES = 16 << 20
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """A user's value as it is echoed in a message: quoted, and cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 @dataclass(frozen=True)
 class Row:
     line: int
@@ -89,9 +104,13 @@ def choose_encoding(requested: str, head: bytes) -> str:
     """The encoding given, or the one detected: UTF-8 (with or without BOM), GB18030 or Big5."""
     if requested != "auto":
         try:
-            return codecs.lookup(requested).name
+            info = codecs.lookup(requested)
         except LookupError as exc:
-            raise FileError(f"encoding: unknown encoding {requested!r}") from exc
+            raise FileError(f"encoding: unknown encoding {shown(requested)}") from exc
+        if not getattr(info, "_is_text_encoding", True):
+            raise FileError(f"encoding: {shown(requested)} is not a text encoding")
+        # A UTF-8 file may start with a BOM whatever the user calls it; it is not part of the text.
+        return "utf-8-sig" if info.name == "utf-8" and head.startswith(codecs.BOM_UTF8) else info.name
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     try:
@@ -100,14 +119,27 @@ def choose_encoding(requested: str, head: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    best = from_bytes(head, cp_isolation=CANDIDATE_ENCODINGS).best()
+    # The window may end inside a two-byte character: detect on whole lines.
+    cut = head.rfind(b"\n")
+    best = from_bytes(head[: cut + 1] if cut > 0 else head, cp_isolation=CANDIDATE_ENCODINGS).best()
     if best is None:
         raise FileError("file: not UTF-8, GB18030 or Big5 text; give the encoding (encoding=...)")
     return codecs.lookup(best.encoding).name
 
 
-# Lone surrogates are where `surrogateescape` kept bytes the encoding could not decode.
+# Lone surrogates: where `surrogateescape` kept bytes the encoding could not decode, or what a JSON
+# "\\ud800" escape makes. Neither is text a database (or UTF-8) can hold.
 _UNDECODED = re.compile("[\udc80-\udcff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _not_text(value: str, encoding: str) -> str | None:
+    """Why `value` cannot be stored as text, or None."""
+    if _UNDECODED.search(value):
+        return f"bytes that are not valid {encoding}"
+    if _SURROGATE.search(value):
+        return "a lone surrogate (\\ud800-\\udfff), which is not valid Unicode"
+    return None
 
 
 def text_key(normalized: str) -> bytes:
@@ -120,9 +152,16 @@ def read_dataset(stream: IO[bytes], options: ReadOptions) -> Iterator[Row | Reje
     head = stream.read(DETECT_BYTES)
     if not head.strip(b"\xef\xbb\xbf \t\r\n"):
         raise FileError("file: empty")
-    stream.seek(0)
     options.detected_format = choose_format(options.format, options.filename, head)
     options.detected_encoding = choose_encoding(options.encoding, head)
+    if options.detected_format == "json":
+        size = stream.seek(0, io.SEEK_END)
+        if size > JSON_ARRAY_MAX_BYTES:
+            raise FileTooLarge(
+                f"file: a JSON array of {size:,} bytes; JSON arrays are read whole and limited to "
+                f"{JSON_ARRAY_MAX_BYTES:,} bytes: send JSONL (one object per line) instead"
+            )
+    stream.seek(0)
     # Undecodable bytes become lone surrogates, so one bad line is rejected, not the file.
     text = io.TextIOWrapper(stream, encoding=options.detected_encoding, errors="surrogateescape", newline="")
     try:
@@ -136,6 +175,9 @@ def read_dataset(stream: IO[bytes], options: ReadOptions) -> Iterator[Row | Reje
                 continue
             line, fields = record
             yield _validate(line, fields, options, seen)
+    except UnicodeError as exc:
+        # A decoder that fails outright (UTF-16 without a BOM, say) rather than per character.
+        raise FileError(f"file: cannot be read as {options.detected_encoding}: {exc}") from exc
     finally:
         text.detach()
 
@@ -149,6 +191,9 @@ def _jsonl(text: IO[str], options: ReadOptions) -> Iterator[tuple[int, dict[str,
         except json.JSONDecodeError as exc:
             yield Rejection(line_no, f"not valid JSON: {exc.msg} at column {exc.colno}")
             continue
+        except RecursionError:
+            yield Rejection(line_no, "JSON nested too deeply")
+            continue
         if not isinstance(record, dict):
             yield Rejection(line_no, f"expected a JSON object, found {type(record).__name__}")
             continue
@@ -160,6 +205,8 @@ def _json_array(text: IO[str], options: ReadOptions) -> Iterator[tuple[int, dict
         data = json.load(text)
     except json.JSONDecodeError as exc:
         raise FileError(f"file: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
+    except RecursionError as exc:
+        raise FileError("file: JSON nested too deeply") from exc
     if isinstance(data, dict) and isinstance(data.get("data"), list):
         data = data["data"]
     if not isinstance(data, list):
@@ -184,7 +231,8 @@ def _delimited(text: IO[str], options: ReadOptions) -> Iterator[tuple[int, dict[
     needed = [options.text_field, options.label_field] + ([options.split_field] if options.split_field else [])
     missing = [name for name in needed if name not in header]
     if missing:
-        raise FileError(f"file: the header has no column {missing[0]!r} (found: {', '.join(header) or 'nothing'})")
+        found = ", ".join(shown(h, 30) for h in header[:20]) or "nothing"
+        raise FileError(f"file: the header has no column {shown(missing[0])} (found: {found})")
     line = reader.line_num + 1
     while True:
         try:
@@ -218,7 +266,7 @@ def _labels_of(value: object) -> list[str] | str:
         # doccano writes a label either as a name or, in some exports, as [start, end, name].
         name = item[-1] if isinstance(item, list) and item else item
         if not isinstance(name, str):
-            return f"label {item!r} is not a string"
+            return f"label {shown(item)} is not a string"
         labels.append(name)
     return labels
 
@@ -228,9 +276,9 @@ def _validate(line: int, record: dict[str, Any], options: ReadOptions, seen: dic
     if text is None and options.text_field == "text":
         text = record.get("data")  # older doccano exports
     if not isinstance(text, str):
-        return Rejection(line, f"no text in field {options.text_field!r}")
-    if _UNDECODED.search(text):
-        return Rejection(line, f"bytes that are not valid {options.detected_encoding}")
+        return Rejection(line, f"no text in field {shown(options.text_field)}")
+    if reason := _not_text(text, options.detected_encoding):
+        return Rejection(line, reason)
     normalized = normalize(text).strip()
     if not normalized:
         return Rejection(line, "empty text")
@@ -247,17 +295,17 @@ def _validate(line: int, record: dict[str, Any], options: ReadOptions, seen: dic
         return Rejection(line, f"{len(cleaned)} labels; the limit is {MAX_LABELS_PER_ROW}")
     for label in cleaned:
         if len(label) > MAX_LABEL_CHARS:
-            return Rejection(line, f"label {label[:20]!r}… longer than {MAX_LABEL_CHARS} characters")
-        if _UNDECODED.search(label):
-            return Rejection(line, f"label bytes that are not valid {options.detected_encoding}")
+            return Rejection(line, f"label {shown(label, 30)} longer than {MAX_LABEL_CHARS} characters")
+        if reason := _not_text(label, options.detected_encoding):
+            return Rejection(line, f"label with {reason}")
         if options.label_set is not None and label not in options.label_set:
-            return Rejection(line, f"label {label!r} is not in the label set")
+            return Rejection(line, f"label {shown(label)} is not in the label set")
     split = None
     if options.split_field:
         value = str(record.get(options.split_field) or "").strip().lower()
         split = _SPLIT_ALIASES.get(value)
         if split is None:
-            return Rejection(line, f"split {value!r} is not one of train, dev, test")
+            return Rejection(line, f"split {shown(value)} is not one of train, dev, test")
     key = text_key(normalized)
     if key in seen:
         return Rejection(line, f"duplicate of the text on line {seen[key]}")

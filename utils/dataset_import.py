@@ -28,6 +28,7 @@ class ImportResult:
     format: str
     split_from: str
     label_set: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def import_dataset(
@@ -93,6 +94,14 @@ def import_dataset(
     for (_, labels, _), split in zip(accepted, splits, strict=True):
         counts[split].update(labels)
     label_counts = {split: dict(sorted(c.items())) for split, c in counts.items()}
+    sizes = Counter(splits)
+    warnings = [
+        f"the {name} split is empty: {len(accepted)} rows are too few for a share of {share:g}"
+        for name, share in (("dev", ratios[1]), ("test", ratios[2]))
+        if share > 0 and not sizes[name] and not options.split_field
+    ]
+    if options.split_field:
+        warnings = [f"the {name} split is empty" for name in ("dev", "test") if not sizes[name]]
     if label_set is None:
         every = sorted({label for c in counts.values() for label in c})
         label_set = [{"name": label, "description": ""} for label in every]
@@ -117,4 +126,5 @@ def import_dataset(
         format=options.detected_format,
         split_from=split_from,
         label_set=label_set,
+        warnings=warnings,
     )

@@ -8,13 +8,15 @@ import csv
 import io
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import IO, Any
 
-from utils.dataset_files import DETECT_BYTES, MAX_LABEL_CHARS, FileError, choose_encoding
+from utils.dataset_files import DETECT_BYTES, MAX_LABEL_CHARS, FileError, choose_encoding, shown
 from utils.patterns import MAX_PATTERN_CHARS, PatternError, PatternSetTooLarge, check_patterns
 
 KINDS = ("keyword", "regex")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_RULES = 100_000
 
 
@@ -35,10 +37,20 @@ class RuleError(ValueError):
         self.reason = reason
 
 
+def _text(line: int, name: str, value: object) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise RuleError(line, f"{name} must be text, found {type(value).__name__}")
+    if _SURROGATE.search(value):
+        raise RuleError(line, f"{name} holds a lone surrogate, which is not valid Unicode")
+    return value.strip()
+
+
 def check_rule(line: int, fields: dict[str, Any]) -> Rule:
-    label = str(fields.get("label") or "").strip()
-    pattern = str(fields.get("pattern") or fields.get("keyword") or "").strip()
-    kind = str(fields.get("kind") or "keyword").strip().lower()
+    label = _text(line, "label", fields.get("label"))
+    pattern = _text(line, "pattern", fields.get("pattern") or fields.get("keyword"))
+    kind = _text(line, "kind", fields.get("kind")).lower() or "keyword"
     raw_weight = fields.get("weight")
     if not label:
         raise RuleError(line, "empty label")
@@ -49,13 +61,13 @@ def check_rule(line: int, fields: dict[str, Any]) -> Rule:
     if len(pattern) > MAX_PATTERN_CHARS:
         raise RuleError(line, f"pattern longer than {MAX_PATTERN_CHARS} characters")
     if kind not in KINDS:
-        raise RuleError(line, f"kind {kind!r} is not keyword or regex")
+        raise RuleError(line, f"kind {shown(kind)} is not keyword or regex")
     try:
         weight = 1.0 if raw_weight in (None, "") else float(raw_weight)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise RuleError(line, f"weight {raw_weight!r} is not a number") from None
+    except (TypeError, ValueError, OverflowError):
+        raise RuleError(line, f"weight {shown(raw_weight)} is not a number") from None
     if not math.isfinite(weight):
-        raise RuleError(line, f"weight {raw_weight!r} is not a finite number")
+        raise RuleError(line, f"weight {shown(raw_weight)} is not a finite number")
     return Rule(label, pattern, kind, weight)
 
 
@@ -65,7 +77,7 @@ def check_regexes(rules: list[Rule], lines: list[int]) -> list[Rule]:
     try:
         check_patterns([pattern for pattern, _ in regexes])
     except PatternError as exc:
-        raise RuleError(regexes[exc.index][1], f"regex {exc.pattern!r} {exc.reason}") from None
+        raise RuleError(regexes[exc.index][1], f"regex '{exc.pattern}' {exc.reason}") from None
     except PatternSetTooLarge as exc:
         raise RuleError(regexes[0][1], f"the regexes of this file: {exc}") from None
     return rules
@@ -83,6 +95,8 @@ def read_rules(stream: IO[bytes], filename: str, encoding: str = "auto") -> list
         return _csv_rules(text, "\t" if filename.lower().endswith(".tsv") else ",")
     except UnicodeDecodeError as exc:
         raise FileError(f"file: bytes that are not valid {text.encoding} at byte {exc.start}") from exc
+    except UnicodeError as exc:
+        raise FileError(f"file: cannot be read as {text.encoding}: {exc}") from exc
     finally:
         text.detach()
 
@@ -92,6 +106,8 @@ def _json_rules(text: IO[str]) -> list[Rule]:
         data = json.load(text)
     except json.JSONDecodeError as exc:
         raise FileError(f"file: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
+    except RecursionError as exc:
+        raise FileError("file: JSON nested too deeply") from exc
     if not isinstance(data, list) or not data:
         raise FileError("file: a JSON rule set must be a non-empty array of objects")
     if len(data) > MAX_RULES:
@@ -108,9 +124,8 @@ def _csv_rules(text: IO[str], delimiter: str) -> list[Rule]:
     reader = csv.DictReader(text, delimiter=delimiter)
     fields = {f.strip() for f in reader.fieldnames or []}
     if "label" not in fields or not fields & {"pattern", "keyword"}:
-        raise FileError(
-            f"file: the header must name label and pattern (found: {', '.join(sorted(fields)) or 'nothing'})"
-        )
+        found = ", ".join(shown(f, 30) for f in sorted(fields)[:20]) or "nothing"
+        raise FileError(f"file: the header must name label and pattern (found: {found})")
     rules: list[Rule] = []
     lines: list[int] = []
     line = 2

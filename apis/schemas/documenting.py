@@ -42,6 +42,7 @@ class DatasetCreated(Envelope, DatasetSummary):
     split_from: str = Field(description="the split column, or the stratified split's ratios and seed")
     label_set: list[LabelInfo]
     rejected_rows: list[RejectedRow] = Field(description="the first 200 rejected rows; `rejected` counts all")
+    warnings: list[str] = Field(description="what was stored but may not be what you meant (an empty split)")
 
 
 class DatasetList(Envelope):

@@ -356,7 +356,7 @@ def test_json_rule_set_and_catastrophic_pattern_compiles_linear(client: TestClie
     ("content", "code", "needle"),
     [
         (b"label,pattern,kind\nx,(,regex\n", 422, "file line 2: regex '(' does not compile with RE2"),
-        (b"label,pattern,kind\nx,a,keyword\ny,(a)\\1,regex\n", 422, "file line 3: regex '(a)\\\\1'"),
+        (b"label,pattern,kind\nx,a,keyword\ny,(a)\\1,regex\n", 422, "file line 3: regex '(a)\\1' does not"),
         (b"label,pattern,kind\nx,a,fuzzy\n", 422, "file line 2: kind 'fuzzy' is not keyword or regex"),
         (b"label,pattern,weight\nx,a,heavy\n", 422, "file line 2: weight 'heavy' is not a number"),
         (b"label,pattern\n,a\n", 422, "file line 2: empty label"),
@@ -372,3 +372,98 @@ def test_bad_rule_files(client: TestClient, services: Settings, content: bytes, 
     filename = "rules.json" if content.startswith(b"[") else "rules.csv"
     assert_error(upload_rules(client, content, filename, name=name), code, needle)
     assert all(rs["name"] != name for rs in client.get("/documenting/rule-sets?limit=500").json()["rule_sets"])
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "form", "code", "needle"),
+    [
+        (b'{"text": "a", "label": ["x"]}\n' + b"[" * 100_000 + b"\n", "x.jsonl", {}, 200, "JSON nested too deeply"),
+        (b"[" * 100_000, "x.json", {}, 400, "file: JSON nested too deeply"),
+        (
+            b'{"text": "a", "label": ["x"]}\n{"text": "b\\ud800", "label": ["x"]}\n',
+            "x.jsonl",
+            {},
+            200,
+            "lone surrogate",
+        ),
+        (b'{"text": "a", "label": ["x"]}\n{"text": "b", "label": ["x\\udfff"]}\n', "x.jsonl", {}, 200, "label with"),
+        (b"text,label\na,b\n", "x.csv", {"encoding": "rot13"}, 400, "encoding: 'rot13' is not a text encoding"),
+        (b"text,label\na,b\n", "x.csv", {"encoding": "utf-16"}, 400, "file: cannot be read as utf-16"),
+        (b"text,label\na,b\n", "x.csv", {"split_ratios": "nan,nan,nan"}, 422, "split_ratios: ratios must be"),
+        (b"text,label\na,b\n", "x.csv", {"split_ratios": "0.8,nan,0.2"}, 422, "split_ratios: ratios must be"),
+    ],
+)
+def test_hostile_uploads_get_a_clear_answer(
+    client: TestClient, content: bytes, filename: str, form: dict, code: int, needle: str
+) -> None:
+    r = upload(client, content, filename=filename, **form)
+    if code == 200:
+        assert r.status_code == 200, r.text
+        assert r.json()["rows"] == 1 and r.json()["rejected_rows"][0]["line"] == 2
+        assert needle in r.json()["rejected_rows"][0]["reason"]
+    else:
+        assert_error(r, code, needle)
+
+
+def test_echoed_values_are_cut_short(client: TestClient) -> None:
+    rows = [{"text": "a", "label": ["x"]}, {"text": "b", "label": ["y" * 200_000]}]
+    body = upload(client, jsonl(rows)).json()
+    assert len(body["rejected_rows"][0]["reason"]) < 100
+    r = upload(client, b"text,label,split\na,x," + b"s" * 100_000 + b"\n", filename="x.csv", split_field="split")
+    assert r.status_code == 400 and len(r.text) < 500
+
+
+@pytest.mark.parametrize("shift", [0, 1])
+def test_big5_detected_whatever_byte_the_detection_window_ends_on(client: TestClient, shift: int) -> None:
+    line = "今天天氣很好，我們去公園散步吧。這家餐廳的牛肉麵非常好吃，推薦給大家！颱風要來了，請注意安全。"
+    content = ("text,label\n" + "x" * shift + "".join(f"{line}{i},生活\n" for i in range(30_000))).encode("big5")
+    assert len(content) > 1 << 20
+    r = upload(client, content, filename="tw.csv")
+    assert r.status_code == 200, r.text[:300]
+    assert r.json()["encoding"] == "big5" and r.json()["rows"] == 30_000
+
+
+def test_a_json_array_over_its_cap_is_refused_with_413(client: TestClient) -> None:
+    item = json.dumps({"text": "长" * 1_000, "label": ["a"]}, ensure_ascii=False)
+    content = ("[" + ",".join(f'{item[:-1]}, "n": {i}}}' for i in range(6_000)) + "]").encode()
+    assert len(content) > 16 << 20
+    assert_error(upload(client, content, filename="big.json"), 413, "send JSONL")
+
+
+def test_names_compare_exactly(client: TestClient) -> None:
+    stem = unique()
+    for name in (f"{stem}-😀", f"{stem}-😁", f"{stem}-Ads", f"{stem}-ads", f"{stem}-Résumé", f"{stem}-resume"):
+        r = upload(client, jsonl(doccano_rows(3)), name=name)
+        assert r.status_code == 200, r.text
+        assert r.json()["name"] == name
+
+
+def test_small_datasets_split_by_largest_remainder_and_warn_when_a_split_is_empty(client: TestClient) -> None:
+    five = upload(client, jsonl([{"text": f"t{i}", "label": ["a"]} for i in range(5)])).json()
+    assert {s: sum(c.values()) for s, c in five["label_counts"].items()} == {"train": 3, "dev": 1, "test": 1}
+    assert five["warnings"] == []
+    two = upload(client, jsonl([{"text": f"t{i}", "label": ["a"]} for i in range(2)])).json()
+    assert two["rows"] == 2 and two["warnings"] == [
+        "the dev split is empty: 2 rows are too few for a share of 0.1",
+        "the test split is empty: 2 rows are too few for a share of 0.1",
+    ]
+
+
+def test_explicit_utf8_reads_a_file_with_a_bom(client: TestClient) -> None:
+    r = upload(client, "\ufefftext,label\n一,a\n".encode(), filename="x.csv", encoding="utf-8")
+    assert r.status_code == 200, r.text
+    assert r.json()["encoding"] == "utf-8-sig" and r.json()["rows"] == 1
+
+
+@pytest.mark.parametrize(
+    ("rules", "needle"),
+    [
+        ([{"label": "x", "pattern": "a", "weight": int("1" + "0" * 400)}], "line 1: weight 1000000"),
+        ([{"label": "x", "pattern": "a\ud800"}], "line 1: pattern holds a lone surrogate"),
+        ([{"label": "x", "pattern": {"x": 1}}], "line 1: pattern must be text, found dict"),
+    ],
+)
+def test_hostile_rule_files(client: TestClient, rules: list, needle: str) -> None:
+    content = json.dumps(rules).encode()
+    assert_error(upload_rules(client, content, filename="r.json"), 422, needle)
+    assert_error(upload_rules(client, b"[" * 100_000, filename="r.json"), 400, "JSON nested too deeply")

@@ -61,8 +61,9 @@ def finish_dataset(conn: Connection, dataset_id: int, **values: Any) -> None:
     conn.execute(update(datasets).where(datasets.c.id == dataset_id).values(**values, updated_at=utcnow()))
 
 
-def get_dataset(conn: Connection, dataset_id: int) -> Row | None:
-    return conn.execute(select(datasets).where(datasets.c.id == dataset_id)).one_or_none()
+def get_dataset(conn: Connection, dataset_id: int, lock: bool = False) -> Row | None:
+    stmt = select(datasets).where(datasets.c.id == dataset_id)
+    return conn.execute(stmt.with_for_update() if lock else stmt).one_or_none()
 
 
 def list_datasets(conn: Connection, before_id: int | None, limit: int) -> Sequence[Row]:

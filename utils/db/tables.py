@@ -18,7 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.mysql import DATETIME, LONGBLOB, MEDIUMTEXT
+from sqlalchemy.dialects.mysql import DATETIME, LONGBLOB, MEDIUMTEXT, VARCHAR
 
 metadata = MetaData(
     naming_convention={
@@ -35,6 +35,9 @@ Blob = LargeBinary().with_variant(LONGBLOB(), "mysql", "mariadb")
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 # Microseconds: task lists page by creation time, and seconds would tie.
 Timestamp = DateTime().with_variant(DATETIME(fsp=6), "mysql", "mariadb")
+# Names users choose compare exactly: MariaDB's default collation would make "Ads" and "ads", or
+# any two emoji, the same name. (SQLite compares bytes already.)
+Name = String(100).with_variant(VARCHAR(100, collation="utf8mb4_bin"), "mysql", "mariadb")
 
 tasks = Table(
     "tasks",
@@ -98,7 +101,7 @@ models = Table(
     "models",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("name", String(100), nullable=False),
+    Column("name", Name, nullable=False),
     Column("version", Integer, nullable=False),
     Column("kind", String(32), nullable=False),
     Column("params", JSON, nullable=False),
@@ -116,7 +119,7 @@ datasets = Table(
     "datasets",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("name", String(100), nullable=False, unique=True),
+    Column("name", Name, nullable=False, unique=True),
     Column("description", Text, nullable=False),
     # [{"name": ..., "description": ...}]: the labels a row may carry.
     Column("label_set", JSON, nullable=False),
@@ -151,7 +154,7 @@ rule_sets = Table(
     "rule_sets",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("name", String(100), nullable=False, unique=True),
+    Column("name", Name, nullable=False, unique=True),
     Column("description", Text, nullable=False),
     Column("rule_count", Integer, nullable=False),
     Column("created_at", Timestamp, nullable=False),
@@ -178,7 +181,7 @@ pattern_sets = Table(
     "pattern_sets",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("name", String(100), nullable=False, unique=True),
+    Column("name", Name, nullable=False, unique=True),
     Column("description", Text, nullable=False),
     Column("patterns", JSON, nullable=False),
     Column("created_at", Timestamp, nullable=False),
