@@ -10,6 +10,9 @@ so a set is checked by parsing each pattern (cheap) and compiling them together 
 memory budget: checking a thousand patterns costs about one compilation, not a thousand.
 """
 
+import random
+import re
+import time
 from collections.abc import Sequence
 
 import re2
@@ -30,7 +33,17 @@ class PatternError(ValueError):
 
 
 class PatternSetTooLarge(ValueError):
-    """Patterns RE2 parses one by one but cannot compile together within MAX_PATTERN_MEM."""
+    """Patterns RE2 parses one by one but cannot compile together within MAX_PATTERN_MEM, or that
+    match too slowly (see ExclusionSet.probe_cost)."""
+
+
+# Linear time can still be slow: `a[ab]{400}c` in a set of hundreds defeats RE2's DFA cache on a
+# run of a/b, and matching falls back to milliseconds per character. A set is probed on texts
+# made of the characters its patterns name and refused above this cost.
+MAX_SECONDS_PER_CHAR = 20e-6
+PROBE_CHARS = 256
+MAX_PROBES = 64
+_CLASS = re.compile(r"\[(\^?)((?:\\.|[^\]\\])+)\]")
 
 
 def _options() -> re2.Options:
@@ -68,8 +81,24 @@ def compile_pattern(pattern: str, index: int = 0) -> re2._Regexp:
 
 
 def check_patterns(patterns: Sequence[str]) -> None:
-    """Raise PatternError for the first pattern RE2 refuses, PatternSetTooLarge if together they are."""
-    ExclusionSet(patterns)
+    """Raise PatternError for the first pattern RE2 refuses, PatternSetTooLarge if together they
+    are too large or too slow."""
+    ExclusionSet(patterns).probe_cost()
+
+
+def _probe_alphabets(patterns: Sequence[str]) -> list[list[str]]:
+    """Distinct character sets to build probe texts from: all literal characters of the set, then
+    those of each pattern and of each bracketed class (ranges and escapes are left out)."""
+
+    def letters(text: str) -> tuple[str, ...]:
+        return tuple(sorted({ch for ch in text if ch.isalnum() or ch in " -_@#.,:/"}))
+
+    candidates = [letters("".join(patterns))]
+    for pattern in patterns:
+        candidates.append(letters(re.sub(r"\{[0-9,]*\}|\\.", "", pattern)))
+        candidates += [letters(body) for negated, body in _CLASS.findall(pattern) if not negated]
+    unique = dict.fromkeys(c for c in candidates if c)
+    return [list(c) for c in unique] or [["a", "b"]]
 
 
 class ExclusionSet:
@@ -94,6 +123,27 @@ class ExclusionSet:
                     f"together the patterns need more than RE2's {MAX_PATTERN_MEM >> 20} MiB: use fewer patterns "
                     "or smaller counted repetitions (such as {1000}) of large classes (such as \\p{L})"
                 ) from exc
+
+    def probe_cost(self) -> None:
+        """Raise PatternSetTooLarge if the set matches adversarial texts too slowly.
+
+        The probes are random texts over the characters of each pattern and of each bracketed
+        class in it: long runs of exactly the characters a pattern's counted classes accept are
+        what make RE2 fall off its fast path. Each probe is short, so the check itself stays short.
+        """
+        rng = random.Random(0)
+        for alphabet in _probe_alphabets(self.patterns)[:MAX_PROBES]:
+            text = "".join(rng.choice(alphabet) for _ in range(PROBE_CHARS))
+            began = time.perf_counter()
+            self._set.Match(text)
+            spent = time.perf_counter() - began
+            if spent > MAX_SECONDS_PER_CHAR * PROBE_CHARS:
+                rate = PROBE_CHARS / spent
+                raise PatternSetTooLarge(
+                    f"together the patterns match too slowly: about {rate:,.0f} characters per second on text "
+                    f"made of {''.join(alphabet[:10])!r}; long counted repetitions (such as [ab]{{400}}) "
+                    "in many patterns cause this"
+                )
 
     def first_match(self, text: str | None) -> int | None:
         """The index of the first pattern `text` matches, or None. An empty text can match (`^$`)."""

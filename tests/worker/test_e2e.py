@@ -226,7 +226,7 @@ def test_embedded_default_end_to_end(tmp_path: Path, workers: list) -> None:
         assert status["label_counts"] == {"demo_keywords": kept["counts"]}
         listed = client.get("/preprocessing/patterns").json()["pattern_sets"]
         assert [(s["name"], s["pattern_count"], s["unfinished_tasks"]) for s in listed] == [("no_stocks", 2, 0)]
-        assert client.delete(f"/preprocessing/patterns/{created.json()['id']}").status_code == 200
+        assert client.delete(f"/preprocessing/patterns/{created.json()['pattern_set_id']}").status_code == 200
 
 
 def test_embedded_default_survives_sigkill_of_its_worker(tmp_path: Path, workers: list) -> None:
