@@ -200,13 +200,18 @@ def _jsonl(text: IO[str], options: ReadOptions) -> Iterator[tuple[int, dict[str,
         yield line_no, record
 
 
-def _json_array(text: IO[str], options: ReadOptions) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
+def load_json_document(text: IO[str]) -> Any:
+    """A whole JSON file, or FileError saying where and why it is not JSON."""
     try:
-        data = json.load(text)
+        return json.load(text)
     except json.JSONDecodeError as exc:
         raise FileError(f"file: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
     except RecursionError as exc:
         raise FileError("file: JSON nested too deeply") from exc
+
+
+def _json_array(text: IO[str], options: ReadOptions) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
+    data = load_json_document(text)
     if isinstance(data, dict) and isinstance(data.get("data"), list):
         data = data["data"]
     if not isinstance(data, list):

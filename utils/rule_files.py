@@ -6,13 +6,12 @@ Regular expressions must compile with RE2 (see utils.patterns).
 
 import csv
 import io
-import json
 import math
 import re
 from dataclasses import dataclass
 from typing import IO, Any
 
-from utils.dataset_files import DETECT_BYTES, MAX_LABEL_CHARS, FileError, choose_encoding, shown
+from utils.dataset_files import DETECT_BYTES, MAX_LABEL_CHARS, FileError, choose_encoding, load_json_document, shown
 from utils.patterns import MAX_PATTERN_CHARS, PatternError, PatternSetTooLarge, check_patterns
 
 KINDS = ("keyword", "regex")
@@ -102,12 +101,7 @@ def read_rules(stream: IO[bytes], filename: str, encoding: str = "auto") -> list
 
 
 def _json_rules(text: IO[str]) -> list[Rule]:
-    try:
-        data = json.load(text)
-    except json.JSONDecodeError as exc:
-        raise FileError(f"file: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
-    except RecursionError as exc:
-        raise FileError("file: JSON nested too deeply") from exc
+    data = load_json_document(text)
     if not isinstance(data, list) or not data:
         raise FileError("file: a JSON rule set must be a non-empty array of objects")
     if len(data) > MAX_RULES:
