@@ -5,7 +5,7 @@ import logging
 from fastapi import Depends, FastAPI
 from sqlalchemy import text
 
-from apis import documenting, predicting, preprocessing
+from apis import documenting, modeling, predicting, preprocessing
 from apis.deps import OutputEngine, require_api_key
 from apis.errors import AudienceError, install_error_handlers
 from apis.limits import BodyLimit
@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.dependency_overrides[get_settings] = lambda: given
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.upload_max_bytes)
-    for router in (documenting.router, predicting.router, preprocessing.router):
+    for router in (documenting.router, modeling.router, predicting.router, preprocessing.router):
         app.include_router(router, dependencies=[Depends(require_api_key)])
 
     @app.get("/healthz", tags=["health"])

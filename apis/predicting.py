@@ -35,7 +35,7 @@ from apis.schemas.preprocessing import PatternSetSnapshot
 from utils.db import pattern_store as ps
 from utils.db import task_store as ts
 from utils.db.label_store import has_labels, labels_of, sample_ids
-from utils.db.model_store import latest_models
+from utils.db.model_store import get_model, latest_models
 from utils.source import SourceError, SourceSpec, reflect_source
 from utils.text import join_columns
 from workers.canvas import build_predicting_workflow
@@ -109,6 +109,13 @@ def create_task(body: PredictingTaskCreate, settings: SettingsDep, out: OutputEn
     )
     with connect_output(out) as conn:
         found = latest_models(conn, body.model_names)
+        for name, version in (body.model_versions or {}).items():
+            if name not in body.model_names:
+                raise AudienceError(400, f"model_versions: {name!r} is not one of model_names")
+            pinned = get_model(conn, name, version)
+            if pinned is None:
+                raise AudienceError(400, f"model_versions: version {version} of model {name!r} does not exist")
+            found[name] = pinned
     missing = [name for name in body.model_names if name not in found]
     if missing:
         raise AudienceError(400, f"model_names: model {missing[0]!r} does not exist")

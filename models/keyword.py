@@ -2,7 +2,8 @@
 
 Matching uses one Aho-Corasick automaton over all keywords, so the cost per text is linear in
 its length whatever the number of keywords. A row may get several labels; a label's score is
-the summed weight of its distinct keywords found in the text.
+the summed weight of its distinct keywords found in the text. With `min_score`, labels scoring
+less are left out (for example 2.0: two keywords, or one heavy one).
 """
 
 import json
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from models.base import RowLabels
+from models.versions import installed_versions
 from utils.text import normalize
 
 
@@ -25,8 +27,9 @@ class KeywordRule:
 class KeywordModel:
     kind = "keyword"
 
-    def __init__(self, rules: Iterable[KeywordRule]) -> None:
+    def __init__(self, rules: Iterable[KeywordRule], min_score: float | None = None) -> None:
         self.rules = list(rules)
+        self.min_score = min_score
         self._automaton: ahocorasick.Automaton | None = None
 
     @property
@@ -60,6 +63,7 @@ class KeywordModel:
     def predict(self, texts: list[str]) -> list[RowLabels]:
         automaton = self.automaton
         names = self.labels_
+        floor = self.min_score
         out: list[RowLabels] = []
         for text in texts:
             if not text:
@@ -73,13 +77,21 @@ class KeywordModel:
                 seen.add(number)
                 for label, weight in per_label:
                     scores[label] = scores.get(label, 0.0) + weight
-            out.append([(names[i], scores[i]) for i in sorted(scores)])
+            out.append([(names[i], scores[i]) for i in sorted(scores) if floor is None or scores[i] >= floor])
         return out
 
+    def library_versions(self) -> dict[str, str]:
+        """For the record only: the model is stored as JSON, so no version is checked on loading."""
+        return installed_versions(["pyahocorasick"])
+
     def to_bytes(self) -> bytes:
-        rules = [[r.label, r.keyword, r.weight] for r in self.rules]
-        return json.dumps({"kind": self.kind, "rules": rules}, ensure_ascii=False).encode()
+        data: dict = {"kind": self.kind, "rules": [[r.label, r.keyword, r.weight] for r in self.rules]}
+        if self.min_score is not None:  # absent otherwise, so models stored before keep their bytes
+            data["min_score"] = self.min_score
+        return json.dumps(data, ensure_ascii=False).encode()
 
     @classmethod
     def from_dict(cls, data: dict) -> "KeywordModel":
-        return cls(KeywordRule(str(label), str(kw), float(w)) for label, kw, w in data["rules"])
+        min_score = data.get("min_score")
+        rules = (KeywordRule(str(label), str(kw), float(w)) for label, kw, w in data["rules"])
+        return cls(rules, None if min_score is None else float(min_score))

@@ -43,6 +43,8 @@ import redis  # noqa: E402
 from sqlalchemy import delete, text  # noqa: E402
 
 from models.keyword import KeywordModel, KeywordRule  # noqa: E402
+from models.params import MODEL_TYPES  # noqa: E402
+from models.training import train as train_model  # noqa: E402
 from settings import get_settings  # noqa: E402
 from tests.services import start_api, start_worker, wait_for  # noqa: E402
 from utils.db.engines import ensure_database, init_output_schema, output_engine, source_engine  # noqa: E402
@@ -51,6 +53,7 @@ from utils.db.model_store import add_model  # noqa: E402
 from utils.db.tables import labels  # noqa: E402
 from utils.demo import DEMO_YEAR_START, generate_posts, posts_table, seed_posts  # noqa: E402
 from utils.memory import PeakRss  # noqa: E402
+from utils.rule_files import read_rules  # noqa: E402
 from utils.source import SourceSpec, reflect_source  # noqa: E402
 from utils.text import join_columns  # noqa: E402
 from workers.cli import DEMO_RULES, read_keyword_rules  # noqa: E402
@@ -100,6 +103,30 @@ def peak_rss_of(pid: int) -> int:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def modeling_figures(posts: list[str]) -> list[tuple[str, str, str]]:
+    """Training time on the sample data and prediction rows/s on `posts`, per model type, 1 core."""
+    sample = Path(__file__).resolve().parent / "sample_data"
+
+    def examples(split: str) -> list[tuple[str, list[str]]]:
+        lines = (sample / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
+        return [(row["text"], row["label"]) for row in map(json.loads, lines) if row]
+
+    train_rows, dev_rows = examples("train"), examples("dev")
+    rules = read_rules(io.BytesIO((sample / "rules.csv").read_bytes()), "rules.csv")
+    figures = []
+    for model_type in MODEL_TYPES:
+        began = time.perf_counter()
+        model = train_model(model_type, {}, train_rows, dev_rows, rules)
+        trained = time.perf_counter() - began
+        began = time.perf_counter()
+        for i in range(0, len(posts), 5_000):
+            model.predict(posts[i : i + 5_000])
+        rate = len(posts) / (time.perf_counter() - began)
+        figures.append((f"predict with {model_type} (trained on {len(train_rows)} rows in {trained:.2f} s), 1 core",
+                        f"{rate:,.0f}", f"{rate:,.0f}"))  # fmt: skip
+    return figures
 
 
 def timed(fn: Callable[[], int], runs: int) -> tuple[float, float]:
@@ -229,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
 
+    results += modeling_figures(sample[:20_000])
     results.append(
         (
             f"upload a doccano JSONL dataset of {args.upload_rows:,} rows over HTTP (parse, check, split, insert)",

@@ -46,10 +46,11 @@ MAX_PROBES = 64
 _CLASS = re.compile(r"\[(\^?)((?:\\.|[^\]\\])+)\]")
 
 
-def _options() -> re2.Options:
+def _options(case_sensitive: bool = True) -> re2.Options:
     options = re2.Options()
     options.log_errors = False
     options.max_mem = MAX_PATTERN_MEM
+    options.case_sensitive = case_sensitive
     return options
 
 
@@ -102,11 +103,14 @@ def _probe_alphabets(patterns: Sequence[str]) -> list[list[str]]:
 
 
 class ExclusionSet:
-    """Many patterns matched in one pass; which (if any) a text matches first."""
+    """Many patterns matched in one pass; which (if any) a text matches first, or all it matches.
 
-    def __init__(self, patterns: Sequence[str]) -> None:
+    `case_sensitive=False` is for rule models, which match case-folded text: a pattern written
+    `iPhone` must still find `iphone`."""
+
+    def __init__(self, patterns: Sequence[str], case_sensitive: bool = True) -> None:
         self.patterns = list(patterns)
-        self._set = re2.Set.SearchSet(_options())
+        self._set = re2.Set.SearchSet(_options(case_sensitive))
         for index, pattern in enumerate(self.patterns):
             _precheck(pattern, index)
             try:
@@ -151,6 +155,10 @@ class ExclusionSet:
             return None
         hits = self._set.Match(text)
         return min(hits) if hits else None
+
+    def matches(self, text: str) -> list[int]:
+        """The indices of every pattern `text` matches, ascending."""
+        return sorted(self._set.Match(text) or ()) if self.patterns else []
 
     def excluded(self, texts: Sequence[str | None]) -> list[bool]:
         return [self.first_match(text) is not None for text in texts]

@@ -14,7 +14,7 @@ def create_celery(settings: Settings) -> Celery:
         "audience",
         broker=settings.celery_broker_url,
         backend=settings.celery_result_backend,
-        include=["workers.predicting", "workers.recovery"],
+        include=["workers.predicting", "workers.modeling", "workers.recovery"],
     )
     app.conf.update(
         task_serializer="json",

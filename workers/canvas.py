@@ -37,3 +37,13 @@ def build_label_chord(task_id: str, chunk_ids: list[int]) -> Signature:
         app=celery_app,
     )
     return chord(header, callback, app=celery_app)
+
+
+def build_training(task_id: str) -> Signature:
+    """One task on the modeling queue: train, evaluate on dev and test, store the model."""
+    return signature("modeling.train", args=(task_id,), immutable=True)
+
+
+def build_evaluation(task_id: str) -> Signature:
+    """One task on the modeling queue: run a stored model over a dataset and report."""
+    return signature("modeling.evaluate", args=(task_id,), immutable=True)

@@ -14,8 +14,8 @@ _cache: dict[str, Labeler] = {}
 def get_labeler(engine: Engine, model_id: int, sha256: str) -> Labeler:
     if sha256 not in _cache:
         with engine.connect() as conn:
-            blob, stored_sha = model_blob(conn, model_id)
+            blob, stored_sha, kind, versions = model_blob(conn, model_id)
         if hashlib.sha256(blob).hexdigest() != sha256 or stored_sha != sha256:
             raise ValueError(f"model {model_id}: stored bytes do not match sha256 {sha256}")
-        _cache[sha256] = load_labeler(blob)
+        _cache[sha256] = load_labeler(kind, blob, versions)
     return _cache[sha256]

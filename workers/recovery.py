@@ -16,7 +16,7 @@ from celery.signals import worker_ready
 from settings import Settings, get_settings
 from utils.db import task_store as ts
 from utils.db.engines import output_engine
-from workers.canvas import build_predicting_workflow
+from workers.canvas import build_evaluation, build_predicting_workflow, build_training
 
 log = logging.getLogger(__name__)
 REDELIVERING_BROKERS = ("redis://", "rediss://", "amqp://", "amqps://", "pyamqp://")
@@ -27,12 +27,18 @@ def broker_redelivers(settings: Settings) -> bool:
 
 
 def resend_unfinished(settings: Settings) -> list[str]:
-    """Send the planner again for every unfinished predicting task; their ids."""
+    """Send again the first message of every unfinished task; their ids."""
     with output_engine(settings).connect() as conn:
-        task_ids = ts.unfinished_task_ids(conn, ts.PREDICTING_TASK)
-    for task_id in task_ids:
+        predicting = ts.unfinished_task_ids(conn, ts.PREDICTING_TASK)
+        training = ts.unfinished_task_ids(conn, ts.TRAINING_TASK)
+        evaluating = ts.unfinished_task_ids(conn, ts.EVALUATION_TASK)
+    for task_id in predicting:
         build_predicting_workflow(task_id).apply_async()
-    return task_ids
+    for task_id in training:
+        build_training(task_id).apply_async()
+    for task_id in evaluating:
+        build_evaluation(task_id).apply_async()
+    return predicting + training + evaluating
 
 
 @worker_ready.connect

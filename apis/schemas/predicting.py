@@ -52,6 +52,9 @@ class PredictingTaskCreate(BaseModel):
     )
 
     model_names: list[ModelName] = Field(min_length=1, max_length=32)
+    model_versions: dict[ModelName, Annotated[int, Field(ge=1)]] | None = Field(
+        default=None, description="pin a version of some of model_names; the others use their newest"
+    )
     source: SourceIn
     start_time: datetime = Field(
         description="inclusive; ISO 8601; without an offset it is read in the source's zone (INPUT_TIMEZONE)"

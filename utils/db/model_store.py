@@ -4,11 +4,14 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.engine import Row
 
 from utils.db.tables import models
 from utils.db.task_store import utcnow
+
+# Everything but the bytes and the validation details, which can be large.
+_META = [c for c in models.c if c.name not in ("blob", "details")]
 
 
 def add_model(
@@ -19,8 +22,13 @@ def add_model(
     labels: list[str],
     params: dict[str, Any],
     library_versions: dict[str, str],
+    **provenance: Any,
 ) -> Row:
-    """Store a new version of model `name`; returns its row."""
+    """Store a new version of model `name`; returns its row (without bytes).
+
+    `provenance` fills the optional columns: task_id, dataset_id, dataset_sha256, rule_set_id,
+    pattern_set, training_key, metrics, details.
+    """
     version = (conn.execute(select(func.max(models.c.version)).where(models.c.name == name)).scalar() or 0) + 1
     conn.execute(
         insert(models).values(
@@ -33,9 +41,10 @@ def add_model(
             labels=labels,
             library_versions=library_versions,
             created_at=utcnow(),
+            **provenance,
         )
     )
-    return conn.execute(select(models).where(models.c.name == name, models.c.version == version)).one()
+    return conn.execute(select(*_META).where(models.c.name == name, models.c.version == version)).one()
 
 
 def latest_models(conn: Connection, names: Sequence[str]) -> dict[str, Row]:
@@ -52,6 +61,42 @@ def latest_models(conn: Connection, names: Sequence[str]) -> dict[str, Row]:
     return {row.name: row for row in conn.execute(stmt)}
 
 
-def model_blob(conn: Connection, model_id: int) -> tuple[bytes, str]:
-    row = conn.execute(select(models.c.blob, models.c.sha256).where(models.c.id == model_id)).one()
-    return bytes(row.blob), row.sha256
+def get_model(conn: Connection, name: str, version: int | None = None) -> Row | None:
+    """One version of a model (the newest when `version` is None), without bytes."""
+    stmt = select(*_META).where(models.c.name == name)
+    if version is not None:
+        stmt = stmt.where(models.c.version == version)
+    return conn.execute(stmt.order_by(models.c.version.desc()).limit(1)).one_or_none()
+
+
+def model_by_training(conn: Connection, training_key: str, name: str) -> Row | None:
+    """The newest version of `name` trained exactly this way, if any."""
+    stmt = select(*_META).where(models.c.training_key == training_key, models.c.name == name)
+    return conn.execute(stmt.order_by(models.c.id.desc()).limit(1)).one_or_none()
+
+
+def list_models(conn: Connection, before_id: int | None, limit: int, name: str | None = None) -> Sequence[Row]:
+    """Model versions, newest first, keyset on id."""
+    stmt = select(*_META)
+    if name is not None:
+        stmt = stmt.where(models.c.name == name)
+    if before_id is not None:
+        stmt = stmt.where(models.c.id < before_id)
+    return conn.execute(stmt.order_by(models.c.id.desc()).limit(limit)).all()
+
+
+def model_details(conn: Connection, model_id: int) -> bytes | None:
+    value = conn.execute(select(models.c.details).where(models.c.id == model_id)).scalar_one_or_none()
+    return bytes(value) if value is not None else None
+
+
+def model_blob(conn: Connection, model_id: int) -> tuple[bytes, str, str, dict[str, str]]:
+    """The bytes of a model with what loading them needs: sha256, kind, library versions."""
+    row = conn.execute(
+        select(models.c.blob, models.c.sha256, models.c.kind, models.c.library_versions).where(models.c.id == model_id)
+    ).one()
+    return bytes(row.blob), row.sha256, row.kind, dict(row.library_versions or {})
+
+
+def delete_models(conn: Connection, ids: Sequence[int]) -> int:
+    return conn.execute(delete(models).where(models.c.id.in_(list(ids)))).rowcount

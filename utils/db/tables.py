@@ -110,6 +110,17 @@ models = Table(
     Column("labels", JSON, nullable=False),
     Column("library_versions", JSON, nullable=False),
     Column("created_at", Timestamp, nullable=False),
+    # Where a trained model came from, and what it scored: null for models registered from a CSV.
+    Column("task_id", CHAR(32), nullable=True),
+    Column("dataset_id", BigInteger, nullable=True),
+    Column("dataset_sha256", CHAR(64), nullable=True),
+    Column("rule_set_id", BigInteger, nullable=True),
+    Column("pattern_set", JSON, nullable=True),
+    # sha256 of (dataset content, type, parameters, rules, patterns): the same training is reused.
+    Column("training_key", CHAR(64), nullable=True, index=True),
+    Column("metrics", JSON, nullable=True),
+    # The validation details (one row per dev text) as gzipped CSV, for download.
+    Column("details", Blob, nullable=True),
     UniqueConstraint("name", "version"),
     mysql_charset="utf8mb4",
 )

@@ -12,6 +12,8 @@ from utils.db.tables import chunks, tasks
 
 # Task types (the `type` column): one per API that starts work.
 PREDICTING_TASK = "predicting"
+TRAINING_TASK = "training"
+EVALUATION_TASK = "evaluation"
 PENDING, STARTED, BREAK, SUCCESS, FAILURE = "PENDING", "STARTED", "BREAK", "SUCCESS", "FAILURE"
 FINISHED = (BREAK, SUCCESS, FAILURE)
 # Chunk states.
@@ -88,6 +90,10 @@ def finish_task(conn: Connection, task_id: str, status: str, stats: dict[str, An
         )
     )
     return result.rowcount == 1
+
+
+def set_stats(conn: Connection, task_id: str, stats: dict[str, Any]) -> None:
+    conn.execute(update(tasks).where(tasks.c.id == task_id).values(stats=stats))
 
 
 def request_abort(conn: Connection, task_id: str) -> int:

@@ -1,0 +1,80 @@
+"""How good a model is: classification report, per-label confusion counts, per-row details.
+
+The report is scikit-learn's own `classification_report` over the binarised label sets, so the
+figures users read are the ones any scikit-learn user would compute; only the number types are
+made plain (float, int) so the report stores as JSON.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sklearn.metrics import classification_report, multilabel_confusion_matrix
+from sklearn.preprocessing import MultiLabelBinarizer
+
+from models.base import RowLabels
+
+AVERAGES = ("micro avg", "macro avg", "weighted avg", "samples avg")
+
+
+def _binarize(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], labels: Sequence[str]) -> tuple:
+    if len(gold) != len(predicted):
+        raise ValueError(f"{len(gold)} gold rows but {len(predicted)} predicted rows")
+    if not labels:
+        raise ValueError("a report needs at least one label")
+    known = set(labels)
+    # Labels outside `labels` (a dev label the model never learnt) are not part of the report.
+    binarizer = MultiLabelBinarizer(classes=list(labels))
+    y_true = binarizer.fit_transform([[label for label in row if label in known] for row in gold])
+    y_pred = binarizer.transform([[label for label in row if label in known] for row in predicted])
+    return y_true, y_pred
+
+
+def report(
+    gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], labels: Sequence[str]
+) -> dict[str, dict[str, float | int]]:
+    """{label or average: {precision, recall, f1-score, support}}, as classification_report(output_dict=True,
+    zero_division=0); the averages are "micro avg", "macro avg", "weighted avg" and "samples avg"."""
+    y_true, y_pred = _binarize(gold, predicted, labels)
+    raw: dict[str, Any] = classification_report(
+        y_true, y_pred, labels=list(range(len(labels))), target_names=list(labels), output_dict=True, zero_division=0
+    )
+    return {
+        name: {key: int(value) if key == "support" else float(value) for key, value in figures.items()}
+        for name, figures in raw.items()
+    }
+
+
+def confusion(
+    gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], labels: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """Per label, the texts it was rightly given (tp), wrongly given (fp), wrongly not given (fn)
+    and rightly not given (tn): multilabel_confusion_matrix, one 2×2 matrix per label."""
+    y_true, y_pred = _binarize(gold, predicted, labels)
+    matrices = multilabel_confusion_matrix(y_true, y_pred)
+    return {
+        label: {"tp": int(m[1, 1]), "fp": int(m[0, 1]), "fn": int(m[1, 0]), "tn": int(m[0, 0])}
+        for label, m in zip(labels, matrices, strict=True)
+    }
+
+
+def predicted_labels(predictions: Sequence[RowLabels]) -> list[list[str]]:
+    """The label names of Labeler.predict's output, row by row."""
+    return [[label for label, _ in row] for row in predictions]
+
+
+def details(
+    texts: Sequence[str], gold: Sequence[Sequence[str]], predicted_with_scores: Sequence[RowLabels]
+) -> list[dict[str, Any]]:
+    """One row per text for the validation-details download: text, gold labels, predicted labels
+    and {label: score} of the predicted ones."""
+    if not len(texts) == len(gold) == len(predicted_with_scores):
+        raise ValueError("texts, gold and predictions must have one row per text")
+    return [
+        {
+            "text": text,
+            "gold": list(gold_row),
+            "predicted": [label for label, _ in row],
+            "scores": {label: float(score) for label, score in row},
+        }
+        for text, gold_row, row in zip(texts, gold, predicted_with_scores, strict=True)
+    ]

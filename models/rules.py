@@ -1,0 +1,112 @@
+"""Rule model over a whole rule set: keyword rules as literals, regex rules with RE2.
+
+A text gets every label one of whose rules matches; the label's score is the summed weight of its
+distinct matching rules (a rule counts once however often it matches). Matching is on the
+normalised text, as for keyword models (utils.text.normalize: NFKC, case folding, zero-width
+removal): keywords are normalised the same way, and regexes are matched case-insensitively so a
+pattern written `iPhone` still finds the folded `iphone`. Regexes are not normalised themselves
+(that could change their meaning), so they should name half-width characters.
+
+Keywords go through one Aho-Corasick pass and regexes through one RE2 set, so the cost per text
+does not grow with the number of rules; RE2 keeps a hostile pattern from hanging a worker.
+"""
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import ahocorasick
+
+from models.base import RowLabels
+from models.versions import installed_versions
+from utils.patterns import ExclusionSet
+from utils.rule_files import KINDS, Rule
+from utils.text import normalize
+
+
+class RuleModel:
+    kind = "regex"
+
+    def __init__(self, rules: Iterable[Rule], min_score: float | None = None) -> None:
+        # The same (label, kind, pattern) twice counts once, with its larger weight.
+        unique: dict[tuple[str, str, str], float] = {}
+        for rule in rules:
+            if rule.kind not in KINDS:
+                raise ValueError(f"rule kind {rule.kind!r} is neither keyword nor regex")
+            pattern = normalize(rule.pattern).strip() if rule.kind == "keyword" else rule.pattern
+            if not pattern:
+                raise ValueError(f"empty pattern for label {rule.label!r}")
+            key = (rule.label, rule.kind, pattern)
+            unique[key] = max(unique.get(key, rule.weight), rule.weight)
+        if not unique:
+            raise ValueError("a rule model needs at least one rule")
+        self.rules = [Rule(label, pattern, kind, weight) for (label, kind, pattern), weight in unique.items()]
+        self.min_score = min_score
+        position = {label: i for i, label in enumerate(self.labels_)}
+        self._label_of = [position[rule.label] for rule in self.rules]
+        self._keywords: ahocorasick.Automaton | None = None
+        self._regex_rules = [i for i, rule in enumerate(self.rules) if rule.kind == "regex"]
+        # Compiled now, so a pattern RE2 refuses fails at training, not in a worker.
+        self._regexes = ExclusionSet([self.rules[i].pattern for i in self._regex_rules], case_sensitive=False)
+
+    @property
+    def labels_(self) -> list[str]:
+        return sorted({rule.label for rule in self.rules})
+
+    def _automaton(self) -> ahocorasick.Automaton | None:
+        if self._keywords is None:
+            by_keyword: dict[str, list[int]] = {}
+            for number, rule in enumerate(self.rules):
+                if rule.kind == "keyword":
+                    by_keyword.setdefault(rule.pattern, []).append(number)
+            if not by_keyword:
+                return None
+            automaton = ahocorasick.Automaton()
+            for keyword, numbers in by_keyword.items():
+                automaton.add_word(keyword, tuple(numbers))
+            automaton.make_automaton()
+            self._keywords = automaton
+        return self._keywords
+
+    def matching_rules(self, text: str) -> set[int]:
+        """Indices into `self.rules` of the rules that match `text` (normalised here)."""
+        folded = normalize(text)
+        automaton = self._automaton()
+        found: set[int] = set()
+        if automaton is not None:
+            for _end, numbers in automaton.iter(folded):
+                found.update(numbers)
+        found.update(self._regex_rules[i] for i in self._regexes.matches(folded))
+        return found
+
+    def predict(self, texts: list[str]) -> list[RowLabels]:
+        names = self.labels_
+        out: list[RowLabels] = []
+        for text in texts:
+            scores: dict[int, float] = {}
+            for number in self.matching_rules(text) if text else ():
+                label = self._label_of[number]
+                scores[label] = scores.get(label, 0.0) + self.rules[number].weight
+            out.append(
+                [(names[i], scores[i]) for i in sorted(scores) if self.min_score is None or scores[i] >= self.min_score]
+            )
+        return out
+
+    def library_versions(self) -> dict[str, str]:
+        """For the record only: the model is stored as JSON, so no version is checked on loading."""
+        return installed_versions(["pyahocorasick", "google-re2"])
+
+    def to_bytes(self) -> bytes:
+        data: dict[str, Any] = {
+            "kind": self.kind,
+            "rules": [[r.label, r.pattern, r.kind, r.weight] for r in self.rules],
+        }
+        if self.min_score is not None:
+            data["min_score"] = self.min_score
+        return json.dumps(data, ensure_ascii=False).encode()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RuleModel":
+        rules = (Rule(str(label), str(pattern), str(kind), float(w)) for label, pattern, kind, w in data["rules"])
+        min_score = data.get("min_score")
+        return cls(rules, None if min_score is None else float(min_score))

@@ -1,0 +1,163 @@
+"""Training: a model type, its parameters and labeled texts (or a rule set) → a TrainedModel.
+
+Texts may carry several labels. scikit-learn types binarise the label sets (MultiLabelBinarizer)
+and fit one binary classifier per label (OneVsRestClassifier) on TF-IDF features of the
+Tokenizer's n-grams; each label's threshold is then tuned on dev to maximise its F1 (see
+models.text_classifier for how thresholds turn scores into labels). Rule types need no texts.
+"""
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.naive_bayes import ComplementNB
+from sklearn.preprocessing import MultiLabelBinarizer
+from sklearn.svm import LinearSVC
+
+from models.base import RowLabels
+from models.keyword import KeywordModel, KeywordRule
+from models.loading import load_model
+from models.params import MODEL_TYPES, RULE_TYPES, ParamError, validate_params
+from models.rules import RuleModel
+from models.text_classifier import TextClassifier
+from models.thresholds import tune_thresholds
+from models.tokenizing import Tokenizer
+from models.versions import ModelVersionError
+from utils.rule_files import Rule
+
+# A labeled text: (text, its labels).
+Example = tuple[str, list[str]]
+
+__all__ = [
+    "MODEL_TYPES",
+    "Example",
+    "ModelVersionError",
+    "ParamError",
+    "TrainedModel",
+    "load_model",
+    "train",
+    "validate_params",
+]
+
+
+@dataclass
+class TrainedModel:
+    """A model ready to predict and be stored; `labeler` is what `load_model` gives back."""
+
+    kind: str
+    params: dict[str, Any]
+    labeler: KeywordModel | RuleModel | TextClassifier
+    # Per-label decision thresholds of scikit-learn models (None for rule models).
+    thresholds: dict[str, float] | None = field(default=None)
+
+    @property
+    def labels_(self) -> list[str]:
+        return self.labeler.labels_
+
+    def predict(self, texts: list[str]) -> list[RowLabels]:
+        return self.labeler.predict(texts)
+
+    def to_bytes(self) -> bytes:
+        return self.labeler.to_bytes()
+
+    def library_versions(self) -> dict[str, str]:
+        return self.labeler.library_versions()
+
+
+def train(
+    model_type: str,
+    params: dict[str, Any] | None,
+    train: Sequence[Example],
+    dev: Sequence[Example],
+    rules: Sequence[Rule] | None = None,
+) -> TrainedModel:
+    """Train (or, for rule types, build) a model. Raises ParamError for bad parameters and
+    ValueError for data that cannot train it: an empty train split, fewer than two labels,
+    no usable rules."""
+    checked = validate_params(model_type, params)
+    if model_type in RULE_TYPES:
+        return _rule_model(model_type, checked, rules)
+    return _fit(model_type, checked, train, dev)
+
+
+def _rule_model(model_type: str, params: dict[str, Any], rules: Sequence[Rule] | None) -> TrainedModel:
+    if not rules:
+        raise ValueError(f"a {model_type} model is built from a rule set; none was given or it is empty")
+    if model_type == "keyword":
+        keywords = [KeywordRule(r.label, r.pattern, r.weight) for r in rules if r.kind == "keyword"]
+        if not keywords:
+            raise ValueError("the rule set has no keyword rules; a model of type 'regex' uses regex rules")
+        keyword_model = KeywordModel(keywords, params["min_score"])
+        keyword_model.automaton  # noqa: B018  (built now, so a bad keyword fails here, not in a worker)
+        return TrainedModel(model_type, params, keyword_model)
+    return TrainedModel(model_type, params, RuleModel(rules, params["min_score"]))
+
+
+def _check_examples(split: str, examples: Sequence[Example]) -> None:
+    for index, (text, labels) in enumerate(examples):
+        if not isinstance(text, str):
+            raise ValueError(f"{split} row {index}: the text is {type(text).__name__}, not text")
+        if not isinstance(labels, list | tuple) or not all(isinstance(label, str) for label in labels):
+            raise ValueError(f"{split} row {index}: labels must be a list of label names")
+
+
+def _estimator(model_type: str, params: dict[str, Any]) -> Any:
+    if model_type == "term_weight":
+        return LogisticRegression(C=params["C"], class_weight=params["class_weight"], max_iter=1000)
+    if model_type == "linear_svc":
+        return LinearSVC(C=params["C"], class_weight=params["class_weight"], random_state=0)
+    if model_type == "complement_nb":
+        return ComplementNB(alpha=params["alpha"])
+    if model_type == "sgd":
+        return SGDClassifier(
+            loss=params["loss"], alpha=params["alpha"], class_weight=params["class_weight"], random_state=0
+        )
+    raise ParamError("model_type", f"{model_type!r} is not a scikit-learn model type")
+
+
+def _fit(model_type: str, params: dict[str, Any], train: Sequence[Example], dev: Sequence[Example]) -> TrainedModel:
+    if not train:
+        raise ValueError("the train split is empty: training needs labeled texts in it")
+    _check_examples("train", train)
+    _check_examples("dev", dev)
+    labels = sorted({label for _, row_labels in train for label in row_labels})
+    if len(labels) < 2:
+        found = f"only {labels[0]!r}" if labels else "none"
+        raise ValueError(f"training needs at least two labels; the train split has {found}")
+
+    binarizer = MultiLabelBinarizer(classes=labels)
+    gold_train = binarizer.fit_transform([row_labels for _, row_labels in train])
+    vectorizer = TfidfVectorizer(
+        analyzer=Tokenizer.from_params(params),
+        sublinear_tf=params["sublinear_tf"],
+        min_df=params["min_df"],
+        max_features=params["max_features"],
+        dtype=np.float32,
+    )
+    features = vectorizer.fit_transform([text for text, _ in train])
+    if features.shape[1] == 0:
+        raise ValueError("the train texts yield no features (with min_df and stop words as given)")
+    classifier = OneVsRestClassifier(_estimator(model_type, params))
+    with warnings.catch_warnings():
+        # A label present in every train text is predicted as constant: expected, not worth a warning.
+        warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
+        classifier.fit(features, gold_train)
+
+    fallback = 0.5 if hasattr(classifier, "predict_proba") else 0.0
+    thresholds = np.full(len(labels), fallback)
+    model = TextClassifier(
+        model_type, vectorizer, classifier, labels, thresholds, always_label=all(row for _, row in train)
+    )
+    # Dev labels the train split never had cannot be predicted; they are left out of tuning.
+    known = set(labels)
+    known_dev = [(text, [label for label in row if label in known]) for text, row in dev]
+    if params["tune_thresholds"] and known_dev:
+        scores, _ = model.scores([text for text, _ in known_dev])
+        gold_dev = binarizer.transform([row for _, row in known_dev])
+        model.thresholds = tune_thresholds(scores, gold_dev, fallback)
+    return TrainedModel(model_type, params, model, model.thresholds_by_label())

@@ -1,0 +1,90 @@
+"""The modeling API's checks, against MariaDB and without a worker: every bad request is a clear 4xx."""
+
+import json
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from apis.app import create_app
+from settings import Settings
+from tests.api.test_predicting_api import assert_error
+from utils.db import task_store as ts
+from utils.db.engines import output_engine
+
+
+@pytest.fixture(scope="module")
+def client(services: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app()) as c:
+        yield c
+
+
+def dataset(client: TestClient, rows: list[dict], **form: str) -> int:
+    content = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+    r = client.post(
+        "/documenting/datasets",
+        files={"file": ("d.jsonl", content)},
+        data={"name": f"m-{uuid.uuid4().hex[:10]}", **form},
+    )
+    assert r.status_code == 200, r.text
+    return int(r.json()["dataset_id"])
+
+
+@pytest.fixture(scope="module")
+def two_labels(client: TestClient) -> int:
+    return dataset(client, [{"text": f"第{i}条 {'足球' if i % 2 else '股票'}", "label": ["体育" if i % 2 else "财经"]}
+                            for i in range(40)])  # fmt: skip
+
+
+def train(client: TestClient, **body: object):
+    return client.post("/modeling/tasks", json={"model_name": f"m-{uuid.uuid4().hex[:8]}", **body})
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "needle"),
+    [
+        ({"model_type": "random_forest"}, 422, "model_type"),
+        ({"model_type": "term_weight", "params": {"C": "strong"}}, 422, "params.C"),
+        ({"model_type": "term_weight", "params": {"nonsense": 1}}, 422, "params.nonsense"),
+        ({"model_type": "keyword"}, 422, "rule_set_id: required by keyword models"),
+        ({"model_type": "regex", "rule_set_id": 999_999}, 400, "rule_set_id: rule set 999999 does not exist"),
+        ({"model_type": "term_weight", "pattern_set": "no-such-set"}, 400, "pattern_set: pattern set 'no-such-set'"),
+        ({"model_type": "term_weight", "unexpected": True}, 422, "unexpected"),
+    ],
+)
+def test_bad_training_requests(client: TestClient, two_labels: int, body: dict, code: int, needle: str) -> None:
+    assert_error(train(client, dataset_id=two_labels, **body), code, needle)
+
+
+def test_dataset_problems_are_400(client: TestClient) -> None:
+    assert_error(train(client, dataset_id=999_999, model_type="term_weight"), 400, "dataset 999999 does not exist")
+    one = dataset(client, [{"text": f"文本{i}", "label": ["体育"]} for i in range(10)])
+    assert_error(train(client, dataset_id=one, model_type="term_weight"), 400, "one label only ('体育')")
+    only_test = dataset(
+        client, [{"text": f"文本{i}", "label": ["a" if i % 2 else "b"], "split": "test"} for i in range(6)],
+        split_field="split",
+    )  # fmt: skip
+    assert_error(train(client, dataset_id=only_test, model_type="sgd"), 400, "the train split")
+
+
+def test_registry_and_task_lookups(client: TestClient, two_labels: int) -> None:
+    assert_error(client.get("/modeling/models/nothing-here"), 404, "model 'nothing-here' does not exist")
+    assert_error(client.get("/modeling/models/nothing-here/details"), 404, "does not exist")
+    assert_error(client.delete("/modeling/models/nothing-here"), 404, "does not exist")
+    assert_error(client.post("/modeling/models/nothing-here/evaluate", json={"dataset_id": two_labels}), 404, "")
+    assert_error(client.get("/modeling/tasks/xyz"), 400, "not in proper format")
+    assert_error(client.get(f"/modeling/tasks/{uuid.uuid4().hex}"), 400, "does not exist")
+    assert_error(client.get("/modeling/models", params={"cursor": "x"}), 400, "cursor")
+
+
+def test_a_training_request_is_stored_then_launched(client: TestClient, services: Settings, two_labels: int) -> None:
+    r = train(client, dataset_id=two_labels, model_type="complement_nb")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["reused"] is False and body["status"] == "PENDING"
+    assert body["config"]["params"]  # defaults filled in, so identical trainings compare equal
+    status = client.get(f"/modeling/tasks/{body['task_id']}").json()
+    assert status["type"] == "training" and status["config"] == body["config"]
+    with output_engine(services).begin() as conn:  # no worker here: end it, so no test leaves it running
+        ts.finish_task(conn, body["task_id"], ts.FAILURE, {}, "test: no worker")

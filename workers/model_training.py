@@ -1,0 +1,160 @@
+"""The modeling workflow's steps as plain functions; Celery tasks in `workers.modeling` wrap them."""
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+import time
+from typing import Any
+
+from sqlalchemy import Connection
+
+from models.base import Labeler
+from models.evaluation import confusion, details, report
+from models.training import train
+from settings import Settings
+from utils.db import dataset_store as ds
+from utils.db import rule_store as rs
+from utils.db import task_store as ts
+from utils.db.engines import output_engine
+from utils.db.model_store import add_model
+from utils.patterns import ExclusionSet
+from workers.labeler_cache import get_labeler
+
+PAGE = 5_000
+Rows = list[tuple[str, list[str]]]
+
+
+def training_key(dataset_sha256: str, model_type: str, params: dict[str, Any], rules_sha256: str | None,
+                 patterns: list[str] | None) -> str:  # fmt: skip
+    """What makes two trainings the same: the dataset's content, the type, the parameters (with their
+    defaults filled in), the rules and the exclusion patterns."""
+    identity = {"dataset": dataset_sha256, "type": model_type, "params": params, "rules": rules_sha256,
+                "patterns": patterns}  # fmt: skip
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def rules_sha256(conn: Connection, rule_set_id: int) -> str:
+    rules = [[r.label, r.pattern, r.kind, r.weight] for r in rs.rules_of(conn, rule_set_id)]
+    return hashlib.sha256(json.dumps(rules, ensure_ascii=False).encode()).hexdigest()
+
+
+def load_split(
+    conn: Connection, dataset_id: int, split: str | None, exclusion: ExclusionSet | None
+) -> tuple[Rows, int]:
+    """The (text, labels) rows of one split (all splits when None), and how many were excluded."""
+    rows: Rows = []
+    excluded = 0
+    after = 0
+    while page := ds.rows_after(conn, dataset_id, after, PAGE, split):
+        for row in page:
+            if exclusion is not None and exclusion.first_match(row.text) is not None:
+                excluded += 1
+            else:
+                rows.append((row.text, list(row.labels)))
+        after = page[-1].id
+    return rows, excluded
+
+
+def evaluate(labeler: Labeler, rows: Rows, labels: list[str]) -> tuple[dict[str, Any], list[list[tuple[str, float]]]]:
+    """The classification report and per-label confusion of `labeler` on `rows`, and its predictions."""
+    predicted = labeler.predict([text for text, _ in rows]) if rows else []
+    gold = [gold_labels for _, gold_labels in rows]
+    names = [[label for label, _ in found] for found in predicted]
+    every = sorted(set(labels) | {label for g in gold for label in g})
+    return {
+        "rows": len(rows),
+        "report": report(gold, names, every) if rows else {},
+        "confusion": confusion(gold, names, every) if rows else {},
+    }, predicted
+
+
+def details_csv(rows: Rows, predicted: list[list[tuple[str, float]]]) -> bytes:
+    """The validation details as gzipped CSV: text, gold labels, predicted labels, scores."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["text", "gold", "predicted", "scores"])
+    for item in details([t for t, _ in rows], [g for _, g in rows], predicted):
+        writer.writerow([item["text"], "#".join(item["gold"]), "#".join(item["predicted"]),
+                         json.dumps(item["scores"], ensure_ascii=False)])  # fmt: skip
+    return gzip.compress(("\ufeff" + buffer.getvalue()).encode(), mtime=0)
+
+
+def train_task(settings: Settings, task_id: str) -> str:
+    """Train, evaluate on dev and test, and store the model as the next version of its name."""
+    out = output_engine(settings)
+    with out.begin() as conn:
+        task = ts.get_task(conn, task_id)
+        if task is None or task.status in ts.FINISHED:
+            return str(task.status) if task else ts.FAILURE
+        # A redelivered training starts over: nothing of a lost attempt was stored.
+        ts.mark_started(conn, task_id, 0)
+    config = task.config
+    began = time.perf_counter()
+    snapshot = config.get("pattern_set")
+    exclusion = ExclusionSet(snapshot["patterns"]) if snapshot else None
+    with out.connect() as conn:
+        train_rows, excluded_train = load_split(conn, config["dataset_id"], "train", exclusion)
+        dev_rows, excluded_dev = load_split(conn, config["dataset_id"], "dev", exclusion)
+        test_rows, excluded_test = load_split(conn, config["dataset_id"], "test", exclusion)
+        rules = rs.rules_of(conn, config["rule_set_id"]) if config.get("rule_set_id") else None
+    model = train(config["model_type"], config["params"], train_rows, dev_rows, rules)
+    trained_s = time.perf_counter() - began
+    dev_metrics, dev_predicted = evaluate(model, dev_rows, model.labels_)
+    test_metrics, _ = evaluate(model, test_rows, model.labels_)
+    metrics = {
+        "dev": dev_metrics,
+        "test": test_metrics,
+        "train_rows": len(train_rows),
+        "excluded": {"train": excluded_train, "dev": excluded_dev, "test": excluded_test},
+        "train_seconds": round(trained_s, 3),
+    }
+    with out.begin() as conn:
+        # The status first: a second copy of this task that finished meanwhile makes this one store nothing.
+        if not ts.finish_task(conn, task_id, ts.SUCCESS, {}, None):
+            return ts.SUCCESS
+        row = add_model(
+            conn,
+            config["model_name"],
+            model.kind,
+            model.to_bytes(),
+            model.labels_,
+            model.params,
+            model.library_versions(),
+            task_id=task_id,
+            dataset_id=config["dataset_id"],
+            dataset_sha256=config["dataset_sha256"],
+            rule_set_id=config.get("rule_set_id"),
+            pattern_set=snapshot,
+            training_key=config["training_key"],
+            metrics=metrics,
+            details=details_csv(dev_rows, dev_predicted),
+        )
+        ts.set_stats(conn, task_id, {"model": {"id": row.id, "name": row.name, "version": row.version},
+                                     "metrics": metrics})  # fmt: skip
+    return ts.SUCCESS
+
+
+def evaluate_task(settings: Settings, task_id: str) -> str:
+    """Run a stored model over a dataset (or one split of it) and record the report."""
+    out = output_engine(settings)
+    with out.begin() as conn:
+        task = ts.get_task(conn, task_id)
+        if task is None or task.status in ts.FINISHED:
+            return str(task.status) if task else ts.FAILURE
+        ts.mark_started(conn, task_id, 0)
+    config = task.config
+    model = config["model"]
+    labeler = get_labeler(out, model["id"], model["sha256"])
+    with out.connect() as conn:
+        rows, _ = load_split(conn, config["dataset_id"], config.get("split"), None)
+    result, _ = evaluate(labeler, rows, model["labels"])
+    with out.begin() as conn:
+        ts.finish_task(conn, task_id, ts.SUCCESS, {"model": model, "evaluation": result}, None)
+    return ts.SUCCESS
+
+
+def fail(settings: Settings, task_id: str, error: BaseException) -> None:
+    with output_engine(settings).begin() as conn:
+        ts.finish_task(conn, task_id, ts.FAILURE, {}, f"{type(error).__name__}: {error}")
