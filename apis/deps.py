@@ -5,9 +5,12 @@ from typing import Annotated
 
 from fastapi import Depends, Header
 from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError
 
 from apis.errors import AudienceError
+from models.params import RULE_TYPES
+from models.versions import ModelVersionError, check_versions
 from settings import Settings, get_settings
 from utils.db.engines import output_engine, source_engine
 
@@ -55,3 +58,13 @@ def connect_output(engine: Engine, code: int = 503, message: str = "cannot conne
         return engine.connect()
     except OperationalError as exc:
         raise AudienceError(code, f"{message}: {exc.orig}") from exc
+
+
+def loadable(model: Row, field: str) -> None:
+    """400 naming `field` when a stored model needs library versions other than this server's."""
+    if model.kind in RULE_TYPES:
+        return  # rule models are JSON: no library version to match
+    try:
+        check_versions(model.kind, (model.library_versions or {}).keys(), model.library_versions)
+    except ModelVersionError as exc:
+        raise AudienceError(400, f"{field}: model {model.name!r} version {model.version}: {exc}") from exc

@@ -3,7 +3,8 @@
 import gzip
 import logging
 import uuid
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
@@ -11,12 +12,13 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import SQLAlchemyError
 
-from apis.deps import OutputEngine, connect_output
+from apis.deps import OutputEngine, connect_output, loadable
 from apis.errors import AudienceError
 from apis.schemas.modeling import (
     EvaluationCreate,
     ModelDetail,
     ModelingTask,
+    ModelingTaskList,
     ModelList,
     ModelsDeleted,
     ModelSummary,
@@ -147,10 +149,7 @@ def _task_row(conn: Connection, task_id: str) -> Row:
     return task
 
 
-@router.get("/tasks/{task_id}", response_model=ModelingTask, summary="state and result of a modeling task")
-def check_status(task_id: str, out: OutputEngine) -> ModelingTask:
-    with connect_output(out) as conn:
-        task = _task_row(conn, task_id)
+def _task(task: Row) -> ModelingTask:
     return ModelingTask(
         task_id=task.id,
         type=task.type,
@@ -162,6 +161,38 @@ def check_status(task_id: str, out: OutputEngine) -> ModelingTask:
         started_at=task.started_at,
         finished_at=task.finished_at,
     )
+
+
+@router.get("/tasks", response_model=ModelingTaskList, summary="training and evaluation tasks, newest first")
+def list_tasks(
+    out: OutputEngine,
+    type: Annotated[Literal["training", "evaluation"], Query(description="which kind of task")] = "training",
+    status: Annotated[Literal["PENDING", "STARTED", "BREAK", "SUCCESS", "FAILURE"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=100, description="`next_cursor` of the previous page")] = None,
+) -> ModelingTaskList:
+    before = None
+    if cursor:
+        created, _, task_id = cursor.rpartition("_")
+        try:
+            before = (datetime.fromisoformat(created), task_id)
+        except ValueError as exc:
+            raise AudienceError(400, "cursor: not a cursor this API gave") from exc
+    with connect_output(out) as conn:
+        fetched = ts.list_tasks(conn, type, status, before, limit + 1)
+    rows = fetched[:limit]
+    last = rows[-1] if rows else None
+    more = last is not None and len(fetched) > limit
+    return ModelingTaskList(
+        tasks=[_task(t) for t in rows],
+        next_cursor=f"{last.created_at.isoformat()}_{last.id}" if more and last is not None else None,
+    )
+
+
+@router.get("/tasks/{task_id}", response_model=ModelingTask, summary="state and result of a modeling task")
+def check_status(task_id: str, out: OutputEngine) -> ModelingTask:
+    with connect_output(out) as conn:
+        return _task(_task_row(conn, task_id))
 
 
 @router.get("/models", response_model=ModelList, summary="the model registry: every version, newest first")
@@ -243,6 +274,7 @@ def evaluate_model(name: ModelName, body: EvaluationCreate, out: OutputEngine) -
     try:
         with connect_output(out) as conn:
             row = _model(conn, name, body.version)
+            loadable(row, "version")
             dataset = _check_dataset(conn, body.dataset_id, needs_labels=False)
             if body.split and not (dataset.label_counts or {}).get(body.split):
                 raise AudienceError(400, f"split: the {body.split} split of dataset {dataset.name!r} is empty")

@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from apis.deps import OutputEngine, SettingsDep, SourceEngine, connect_output
+from apis.deps import OutputEngine, SettingsDep, SourceEngine, connect_output, loadable
 from apis.errors import AudienceError
 from apis.schemas.predicting import (
     AbortAccepted,
@@ -119,6 +119,8 @@ def create_task(body: PredictingTaskCreate, settings: SettingsDep, out: OutputEn
     missing = [name for name in body.model_names if name not in found]
     if missing:
         raise AudienceError(400, f"model_names: model {missing[0]!r} does not exist")
+    for model in found.values():
+        loadable(model, "model_names")
     try:
         reflect_source(src, spec)
     except SourceError as exc:

@@ -93,6 +93,11 @@ class ModelingTask(Envelope):
     finished_at: datetime | None
 
 
+class ModelingTaskList(Envelope):
+    tasks: list[ModelingTask]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last")
+
+
 class ModelDetail(Envelope, ModelSummary):
     pattern_set: dict[str, Any] | None
     metrics: dict[str, Any] | None = Field(description="dev and test reports, confusion per label, training time")

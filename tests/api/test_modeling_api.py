@@ -10,8 +10,11 @@ from fastapi.testclient import TestClient
 from apis.app import create_app
 from settings import Settings
 from tests.api.test_predicting_api import assert_error
+from tests.conftest import task_body
 from utils.db import task_store as ts
 from utils.db.engines import output_engine
+from utils.db.model_store import add_model
+from workers.cli import DEMO_RULES, register_keyword_model
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +91,46 @@ def test_a_training_request_is_stored_then_launched(client: TestClient, services
     assert status["type"] == "training" and status["config"] == body["config"]
     with output_engine(services).begin() as conn:  # no worker here: end it, so no test leaves it running
         ts.finish_task(conn, body["task_id"], ts.FAILURE, {}, "test: no worker")
+
+
+def store_model(settings: Settings, name: str, kind: str, versions: dict[str, str]) -> None:
+    with output_engine(settings).begin() as conn:
+        add_model(conn, name, kind, b"not loaded by these tests", ["a", "b"], {}, versions)
+
+
+def test_a_model_saved_with_other_library_versions_is_refused_before_it_runs(
+    client: TestClient, services: Settings, source_posts: str, two_labels: int
+) -> None:
+    name = f"old-{uuid.uuid4().hex[:8]}"
+    store_model(services, name, "term_weight", {"scikit-learn": "0.24.2", "numpy": "1.19.0"})
+    r = client.post("/predicting/tasks", json=task_body(source_posts, model=name))
+    assert_error(r, 400, f"model_names: model '{name}' version 1", "numpy 1.19.0", "is installed")
+    evaluation = client.post(f"/modeling/models/{name}/evaluate", json={"dataset_id": two_labels})
+    assert_error(evaluation, 400, "version: model", "retrain the model")
+
+
+def test_a_model_in_use_is_not_deleted(client: TestClient, services: Settings, source_posts: str) -> None:
+    name = f"kw-{uuid.uuid4().hex[:8]}"
+    register_keyword_model(name, DEMO_RULES)
+    task_id = client.post("/predicting/tasks", json=task_body(source_posts, model=name)).json()["task_id"]
+    assert_error(client.delete(f"/modeling/models/{name}"), 409, f"used by running task {task_id}")
+    with output_engine(services).begin() as conn:
+        ts.finish_task(conn, task_id, ts.BREAK, {}, None)
+    assert client.delete(f"/modeling/models/{name}").json()["versions"] == [1]
+    assert_error(client.get(f"/modeling/models/{name}"), 404, "does not exist")
+
+
+def test_tasks_are_listed_by_type_and_status_in_pages(client: TestClient, services: Settings, two_labels: int) -> None:
+    ids = []
+    for _ in range(3):
+        body = train(client, dataset_id=two_labels, model_type="sgd", force=True).json()
+        ids.append(body["task_id"])
+        with output_engine(services).begin() as conn:
+            ts.finish_task(conn, body["task_id"], ts.FAILURE, {}, "test: no worker")
+    first = client.get("/modeling/tasks", params={"type": "training", "status": "FAILURE", "limit": 2}).json()
+    assert [t["task_id"] for t in first["tasks"]] == ids[::-1][:2]
+    second = client.get("/modeling/tasks", params={"status": "FAILURE", "limit": 2, "cursor": first["next_cursor"]})
+    assert second.json()["tasks"][0]["task_id"] == ids[0]
+    assert client.get("/modeling/tasks", params={"type": "evaluation", "status": "FAILURE"}).json()["tasks"] == []
+    assert_error(client.get("/modeling/tasks", params={"type": "predicting"}), 422, "type")
+    assert_error(client.get("/modeling/tasks", params={"cursor": "nonsense"}), 400, "cursor")

@@ -55,9 +55,9 @@ def latest_models(conn: Connection, names: Sequence[str]) -> dict[str, Row]:
         .group_by(models.c.name)
         .subquery()
     )
-    stmt = select(models.c.id, models.c.name, models.c.version, models.c.kind, models.c.sha256, models.c.labels).join(
-        newest, (models.c.name == newest.c.name) & (models.c.version == newest.c.version)
-    )
+    columns = (models.c.id, models.c.name, models.c.version, models.c.kind, models.c.sha256, models.c.labels,
+               models.c.library_versions)  # fmt: skip
+    stmt = select(*columns).join(newest, (models.c.name == newest.c.name) & (models.c.version == newest.c.version))
     return {row.name: row for row in conn.execute(stmt)}
 
 

@@ -1,0 +1,63 @@
+"""The training step called directly against MariaDB (no broker): exclusion, storage, redelivery."""
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from apis.app import create_app
+from settings import Settings
+from workers import model_training
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+EXCLUDE = ["比赛", r"^\S{0,6}$"]
+
+
+@pytest.fixture(scope="module")
+def client(services: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app()) as c:
+        yield c
+
+
+def test_training_skips_excluded_texts_stores_once_and_survives_redelivery(
+    client: TestClient, services: Settings
+) -> None:
+    rows = [
+        {**json.loads(line), "split": split}
+        for split in ("train", "dev", "test")
+        for line in (SAMPLE / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    content = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+    upload = client.post(
+        "/documenting/datasets",
+        files={"file": ("s.jsonl", content)},
+        data={"name": f"train-{uuid.uuid4().hex[:8]}", "split_field": "split"},
+    )
+    dataset_id = upload.json()["dataset_id"]
+    set_name = f"skip-{uuid.uuid4().hex[:8]}"
+    assert client.post("/preprocessing/patterns", json={"name": set_name, "patterns": EXCLUDE}).status_code == 200
+    name = f"excl-{uuid.uuid4().hex[:8]}"
+    body = {"dataset_id": dataset_id, "model_type": "complement_nb", "model_name": name, "pattern_set": set_name}
+    task_id = client.post("/modeling/tasks", json=body).json()["task_id"]
+
+    assert model_training.train_task(services, task_id) == "SUCCESS"
+    assert model_training.train_task(services, task_id) == "SUCCESS"  # a redelivered message stores nothing more
+    status = client.get(f"/modeling/tasks/{task_id}").json()
+    assert status["status"] == "SUCCESS", status
+    compiled = [re.compile(p) for p in EXCLUDE]
+    expected = {
+        split: sum(1 for r in rows if r["split"] == split and any(c.search(r["text"]) for c in compiled))
+        for split in ("train", "dev", "test")
+    }
+    metrics = status["result"]["metrics"]
+    assert metrics["excluded"] == expected and expected["train"] > 0
+    assert metrics["train_rows"] == sum(1 for r in rows if r["split"] == "train") - expected["train"]
+    assert metrics["dev"]["rows"] == sum(1 for r in rows if r["split"] == "dev") - expected["dev"]
+    versions = client.get("/modeling/models", params={"name": name}).json()["models"]
+    assert [m["version"] for m in versions] == [1]
+    assert client.get(f"/modeling/models/{name}").json()["pattern_set"]["patterns"] == EXCLUDE
