@@ -159,10 +159,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for url in (settings.broker_url, settings.result_backend):
         redis.Redis.from_url(url).flushdb()
-    init_output_schema(settings)
+    # The bench owns its output schema: start from the tables this version of Audience creates.
     with output_engine(settings).begin() as conn:
-        for table in ("labels", "chunks", "tasks"):
-            conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(text(f"DROP DATABASE `{settings.output_schema}`"))
+    output_engine(settings).dispose()  # its pooled connections had the dropped schema selected
+    ensure_database(settings.output_url)
+    init_output_schema(settings)
 
     began = time.perf_counter()
     seed_posts(source_engine(settings), posts_table("posts"), args.rows)
