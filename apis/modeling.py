@@ -34,7 +34,7 @@ from utils.db import rule_store as rs
 from utils.db import task_store as ts
 from utils.db.tables import tasks
 from workers.canvas import build_evaluation, build_training
-from workers.model_training import rules_sha256, training_key
+from workers.training_identity import rules_sha256, training_key
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/modeling", tags=["modeling"])

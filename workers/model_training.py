@@ -2,7 +2,6 @@
 
 import csv
 import gzip
-import hashlib
 import io
 import json
 import time
@@ -24,20 +23,6 @@ from workers.labeler_cache import get_labeler
 
 PAGE = 5_000
 Rows = list[tuple[str, list[str]]]
-
-
-def training_key(dataset_sha256: str, model_type: str, params: dict[str, Any], rules_sha256: str | None,
-                 patterns: list[str] | None) -> str:  # fmt: skip
-    """What makes two trainings the same: the dataset's content, the type, the parameters (with their
-    defaults filled in), the rules and the exclusion patterns."""
-    identity = {"dataset": dataset_sha256, "type": model_type, "params": params, "rules": rules_sha256,
-                "patterns": patterns}  # fmt: skip
-    return hashlib.sha256(json.dumps(identity, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-def rules_sha256(conn: Connection, rule_set_id: int) -> str:
-    rules = [[r.label, r.pattern, r.kind, r.weight] for r in rs.rules_of(conn, rule_set_id)]
-    return hashlib.sha256(json.dumps(rules, ensure_ascii=False).encode()).hexdigest()
 
 
 def load_split(
