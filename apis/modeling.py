@@ -75,6 +75,20 @@ def _check_dataset(conn: Connection, dataset_id: int, needs_labels: bool) -> Row
     return dataset
 
 
+def _reusable(conn: Connection, key: str, name: str) -> Row | None:
+    """The stored model trained exactly this way, if it is the version predicting would use (the
+    newest of its name) and this server can load it; otherwise training runs again."""
+    stored = ms.model_by_training(conn, key, name)
+    newest = ms.get_model(conn, name)
+    if stored is None or newest is None or stored.id != newest.id:
+        return None
+    try:
+        loadable(stored, "model_name")
+    except AudienceError:
+        return None
+    return stored
+
+
 def _launch(out: Engine, task_type: str, config: dict[str, Any], signature_of) -> str:  # type: ignore[no-untyped-def]
     """Commit the task row, then send its message (never the other way round)."""
     task_id = uuid.uuid4().hex
@@ -115,7 +129,7 @@ def create_training(body: TrainingCreate, out: OutputEngine) -> TrainingCreated:
         key = training_key(
             dataset.sha256, body.model_type, params, rules_hash, snapshot["patterns"] if snapshot else None
         )
-        stored = None if body.force else ms.model_by_training(conn, key, body.model_name)
+        stored = None if body.force else _reusable(conn, key, body.model_name)
     config = {
         "dataset_id": dataset.id,
         "dataset_name": dataset.name,

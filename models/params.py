@@ -119,7 +119,8 @@ def _words(name: str, value: Any) -> Any:
         except UnicodeEncodeError:
             raise ParamError(f"{name}[{index}]", "not valid Unicode (lone surrogate)") from None
         words.append(word.strip())
-    return words
+    # A set of words: order and repeats change nothing, so they must not change a training's identity.
+    return sorted(set(words))
 
 
 # Shared by every scikit-learn type: how texts become TF-IDF features, and thresholds.

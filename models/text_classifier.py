@@ -37,7 +37,10 @@ class TextClassifier:
         self._labels = list(labels)
         self.thresholds = np.asarray(thresholds, dtype=np.float64)
         self.always_label = always_label
-        self.uses_probability = hasattr(classifier, "predict_proba")
+        # Asked of the base estimator: OneVsRestClassifier answers from its first label's classifier,
+        # which is a constant stand-in (with predict_proba) when that label is on every train text.
+        base = getattr(classifier, "estimator", classifier)
+        self.uses_probability = hasattr(base, "predict_proba")
 
     @property
     def labels_(self) -> list[str]:

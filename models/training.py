@@ -139,7 +139,15 @@ def _fit(model_type: str, params: dict[str, Any], train: Sequence[Example], dev:
         max_features=params["max_features"],
         dtype=np.float32,
     )
-    features = vectorizer.fit_transform([text for text, _ in train])
+    try:
+        features = vectorizer.fit_transform([text for text, _ in train])
+    except ValueError as exc:
+        # scikit-learn's words ("max_df corresponds to < documents than min_df", "empty vocabulary")
+        # name settings the user never saw: say what to change instead.
+        raise ValueError(
+            f"the {len(train)} train texts leave no terms to learn from with min_df={params['min_df']} and the "
+            f"stop words given: lower params.min_df or check that the texts are not empty ({exc})"
+        ) from exc
     if features.shape[1] == 0:
         raise ValueError("the train texts yield no features (with min_df and stop words as given)")
     classifier = OneVsRestClassifier(_estimator(model_type, params))
@@ -148,7 +156,7 @@ def _fit(model_type: str, params: dict[str, Any], train: Sequence[Example], dev:
         warnings.filterwarnings("ignore", message="Label .* is present in all training examples")
         classifier.fit(features, gold_train)
 
-    fallback = 0.5 if hasattr(classifier, "predict_proba") else 0.0
+    fallback = 0.5 if hasattr(classifier.estimator, "predict_proba") else 0.0
     thresholds = np.full(len(labels), fallback)
     model = TextClassifier(
         model_type, vectorizer, classifier, labels, thresholds, always_label=all(row for _, row in train)

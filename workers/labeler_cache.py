@@ -3,6 +3,7 @@
 import hashlib
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import NoResultFound
 
 from models.base import Labeler
 from models.codec import load_labeler
@@ -14,7 +15,10 @@ _cache: dict[str, Labeler] = {}
 def get_labeler(engine: Engine, model_id: int, sha256: str) -> Labeler:
     if sha256 not in _cache:
         with engine.connect() as conn:
-            blob, stored_sha, kind, versions = model_blob(conn, model_id)
+            try:
+                blob, stored_sha, kind, versions = model_blob(conn, model_id)
+            except NoResultFound:
+                raise ValueError(f"model {model_id} was deleted after the task was created") from None
         if hashlib.sha256(blob).hexdigest() != sha256 or stored_sha != sha256:
             raise ValueError(f"model {model_id}: stored bytes do not match sha256 {sha256}")
         _cache[sha256] = load_labeler(kind, blob, versions)

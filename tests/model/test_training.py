@@ -137,3 +137,13 @@ def test_keyword_model_uses_only_keyword_rules_and_min_score(sample_rules: list[
     model = train("keyword", {"min_score": 1.5}, [], [], sample_rules)
     assert len(model.labeler.rules) == sum(rule.kind == "keyword" for rule in sample_rules)  # type: ignore[union-attr]
     assert model.predict(["基金", "A股和基金", "跑了5公里"]) == [[], [("财经", 2.5)], []]
+
+
+@pytest.mark.parametrize("model_type", ["linear_svc", "sgd", "term_weight"])
+def test_a_label_on_every_train_text_sorting_first_does_not_break_prediction(model_type: str) -> None:
+    """OneVsRestClassifier reports predict_proba from its first label's classifier, a constant stand-in
+    when that label is on every text; margin models must still be asked for margins."""
+    rows = [(f"文本{i} {'足球比赛' if i % 2 else '股票基金'}", ["ALL", "体育" if i % 2 else "财经"]) for i in range(40)]
+    model = train(model_type, {"tune_thresholds": False}, rows, [])
+    predicted = model.predict(["足球比赛 精彩", "股票基金 大涨"])
+    assert [sorted(label for label, _ in row) for row in predicted] == [["ALL", "体育"], ["ALL", "财经"]]

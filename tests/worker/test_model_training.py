@@ -2,8 +2,11 @@
 
 import json
 import re
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,8 @@ from fastapi.testclient import TestClient
 
 from apis.app import create_app
 from settings import Settings
+from utils.db.engines import output_engine
+from utils.db.model_store import add_model
 from workers import model_training
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
@@ -61,3 +66,48 @@ def test_training_skips_excluded_texts_stores_once_and_survives_redelivery(
     versions = client.get("/modeling/models", params={"name": name}).json()["models"]
     assert [m["version"] for m in versions] == [1]
     assert client.get(f"/modeling/models/{name}").json()["pattern_set"]["patterns"] == EXCLUDE
+
+
+def test_reuse_only_the_newest_version_and_never_give_a_version_twice(client: TestClient, services: Settings) -> None:
+    rows = [{"text": f"第{i}条 {'足球比赛' if i % 2 else '股票基金'}", "label": ["体育" if i % 2 else "财经"]}
+            for i in range(60)]  # fmt: skip
+    content = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+    upload = client.post(
+        "/documenting/datasets", files={"file": ("r.jsonl", content)}, data={"name": f"r-{uuid.uuid4().hex[:8]}"}
+    )
+    dataset_id = upload.json()["dataset_id"]
+    name = f"reuse-{uuid.uuid4().hex[:8]}"
+
+    def training(alpha: float, force: bool = False) -> dict:
+        body = {"dataset_id": dataset_id, "model_type": "complement_nb", "model_name": name,
+                "params": {"alpha": alpha}, "force": force}  # fmt: skip
+        created = client.post("/modeling/tasks", json=body).json()
+        if created["task_id"]:
+            assert model_training.train_task(services, created["task_id"]) == "SUCCESS"
+        return created
+
+    assert training(0.3)["reused"] is False  # version 1
+    assert training(0.3)["reused"] is True
+    assert training(1.0)["reused"] is False  # version 2, now the newest
+    # version 1 was trained this way, but predicting would use version 2: train again, as version 3
+    assert training(0.3)["reused"] is False
+    assert client.get(f"/modeling/models/{name}").json()["version"] == 3
+    assert client.delete(f"/modeling/models/{name}", params={"version": 3}).json()["versions"] == [3]
+    assert training(0.5)["reused"] is False
+    assert client.get(f"/modeling/models/{name}").json()["version"] == 4  # 3 is not given again
+
+
+def test_two_models_of_one_name_stored_at_once_get_distinct_versions(services: Settings) -> None:
+    name = f"race-{uuid.uuid4().hex[:8]}"
+    both_started = threading.Barrier(2, timeout=20)
+
+    def store(blob: bytes) -> int:
+        with output_engine(services).begin() as conn:
+            both_started.wait()
+            row = add_model(conn, name, "keyword", blob, ["a"], {}, {})
+            time.sleep(0.2)  # hold the transaction open while the other one tries
+            return int(row.version)
+
+    with ThreadPoolExecutor(2) as pool:
+        versions = sorted(pool.map(store, [b"one", b"two"]))
+    assert versions == [1, 2]

@@ -4,10 +4,10 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 
-from utils.db.tables import models
+from utils.db.tables import model_names, models
 from utils.db.task_store import utcnow
 
 # Everything but the bytes and the validation details, which can be large.
@@ -29,7 +29,7 @@ def add_model(
     `provenance` fills the optional columns: task_id, dataset_id, dataset_sha256, rule_set_id,
     pattern_set, training_key, metrics, details.
     """
-    version = (conn.execute(select(func.max(models.c.version)).where(models.c.name == name)).scalar() or 0) + 1
+    version = _next_version(conn, name)
     conn.execute(
         insert(models).values(
             name=name,
@@ -45,6 +45,19 @@ def add_model(
         )
     )
     return conn.execute(select(*_META).where(models.c.name == name, models.c.version == version)).one()
+
+
+def _next_version(conn: Connection, name: str) -> int:
+    """Take the next version number of `name` under a row lock held to the end of the transaction."""
+    # A plain read (no locks) of versions stored before the counter existed; INSERT … SELECT would
+    # lock the models index and deadlock two first trainings of one name.
+    highest = conn.execute(select(func.coalesce(func.max(models.c.version), 0)).where(models.c.name == name)).scalar()
+    first = insert(model_names).values(name=name, last_version=highest)
+    conn.execute(first.prefix_with("IGNORE", dialect="mysql").prefix_with("OR IGNORE", dialect="sqlite"))
+    counter = select(model_names.c.last_version).where(model_names.c.name == name).with_for_update()
+    version = int(conn.execute(counter).scalar_one()) + 1
+    conn.execute(update(model_names).where(model_names.c.name == name).values(last_version=version))
+    return version
 
 
 def latest_models(conn: Connection, names: Sequence[str]) -> dict[str, Row]:

@@ -125,6 +125,16 @@ models = Table(
     mysql_charset="utf8mb4",
 )
 
+# The last version number given to each model name: versions are never given twice, even after a
+# delete, and the row lock on it serialises two trainings of one name.
+model_names = Table(
+    "model_names",
+    metadata,
+    Column("name", Name, primary_key=True),
+    Column("last_version", Integer, nullable=False),
+    mysql_charset="utf8mb4",
+)
+
 # Labeled datasets uploaded through the documenting API; rows are stored one per text.
 datasets = Table(
     "datasets",
