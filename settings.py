@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     api_keys: Annotated[list[str], NoDecode] = []
+    # Signs stored model bytes (HMAC-SHA256): a worker unpickles only what a holder of this key stored,
+    # not whatever someone with write access to the output schema put there. Required in production.
+    model_signing_key: SecretStr = SecretStr("")
 
     # Uploads: the largest file accepted (413 above it) and the longest text kept (longer rows are rejected).
     upload_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)

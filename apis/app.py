@@ -21,6 +21,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     if settings.env == "production" and not settings.api_keys:
         raise RuntimeError("ENV=production needs API_KEYS: refusing to serve without authentication")
+    if settings.env == "production" and not settings.model_signing_key.get_secret_value():
+        raise RuntimeError("ENV=production needs MODEL_SIGNING_KEY: stored models would not be protected")
     init_output_schema(settings)
     app = FastAPI(
         title="Audience",

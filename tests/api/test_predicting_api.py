@@ -232,3 +232,5 @@ def test_api_keys_when_configured(services: Settings) -> None:
 def test_production_refuses_to_start_without_keys(services: Settings) -> None:
     with pytest.raises(RuntimeError, match="API_KEYS"):
         create_app(services.model_copy(update={"env": "production", "api_keys": []}))
+    with pytest.raises(RuntimeError, match="MODEL_SIGNING_KEY"):
+        create_app(services.model_copy(update={"env": "production", "api_keys": ["k"]}))

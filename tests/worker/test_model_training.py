@@ -1,5 +1,6 @@
 """The training step called directly against MariaDB (no broker): exclusion, storage, redelivery."""
 
+import hashlib
 import json
 import re
 import threading
@@ -11,12 +12,17 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import update
 
 from apis.app import create_app
 from settings import Settings
 from utils.db.engines import output_engine
-from utils.db.model_store import add_model
+from utils.db.model_store import add_model, latest_models, model_blob
+from utils.db.tables import models
 from workers import model_training
+from workers.cli import DEMO_RULES, register_keyword_model
+from workers.labeler_cache import get_labeler
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 EXCLUDE = ["比赛", r"^\S{0,6}$"]
@@ -111,3 +117,26 @@ def test_two_models_of_one_name_stored_at_once_get_distinct_versions(services: S
     with ThreadPoolExecutor(2) as pool:
         versions = sorted(pool.map(store, [b"one", b"two"]))
     assert versions == [1, 2]
+
+
+def test_a_model_whose_bytes_were_replaced_is_not_loaded(services: Settings) -> None:
+    """Whoever can write the output schema cannot make a worker unpickle their bytes: the signature
+    needs MODEL_SIGNING_KEY, which the database does not hold."""
+    name = f"signed-{uuid.uuid4().hex[:8]}"
+    register_keyword_model(name, DEMO_RULES)
+    forged = json.dumps({"kind": "keyword", "rules": [["x", "y", 1.0]]}).encode()
+    with output_engine(services).begin() as conn:
+        model = latest_models(conn, [name])[name]
+        conn.execute(
+            update(models).where(models.c.id == model.id).values(blob=forged, sha256=hashlib.sha256(forged).hexdigest())
+        )
+    with pytest.raises(ValueError, match="not signed with this server's MODEL_SIGNING_KEY"):
+        get_labeler(output_engine(services), model.id, hashlib.sha256(forged).hexdigest())
+    genuine = f"genuine-{uuid.uuid4().hex[:8]}"
+    register_keyword_model(genuine, DEMO_RULES)
+    other_key = services.model_copy(update={"model_signing_key": SecretStr("another")})
+    with output_engine(services).connect() as conn:
+        model_id = latest_models(conn, [genuine])[genuine].id
+        assert model_blob(conn, model_id, services)[2] == "keyword"
+        with pytest.raises(ValueError, match="not signed"):
+            model_blob(conn, model_id, other_key)  # a server with another key refuses it too

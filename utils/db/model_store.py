@@ -1,17 +1,19 @@
 """Stored models: bytes + sha256, versioned by name. Loading into labelers is `models.codec`'s job."""
 
 import hashlib
+import hmac
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 
+from settings import Settings, get_settings
 from utils.db.tables import model_names, models
 from utils.db.task_store import utcnow
 
 # Everything but the bytes and the validation details, which can be large.
-_META = [c for c in models.c if c.name not in ("blob", "details")]
+_META = [c for c in models.c if c.name not in ("blob", "details", "signature")]
 
 
 def add_model(
@@ -38,6 +40,7 @@ def add_model(
             params=params,
             blob=blob,
             sha256=hashlib.sha256(blob).hexdigest(),
+            signature=sign(blob),
             labels=labels,
             library_versions=library_versions,
             created_at=utcnow(),
@@ -45,6 +48,12 @@ def add_model(
         )
     )
     return conn.execute(select(*_META).where(models.c.name == name, models.c.version == version)).one()
+
+
+def sign(blob: bytes, settings: Settings | None = None) -> str:
+    """The HMAC-SHA256 of model bytes under MODEL_SIGNING_KEY."""
+    key = (settings or get_settings()).model_signing_key.get_secret_value().encode()
+    return hmac.new(key, blob, hashlib.sha256).hexdigest()
 
 
 def _next_version(conn: Connection, name: str) -> int:
@@ -103,12 +112,18 @@ def model_details(conn: Connection, model_id: int) -> bytes | None:
     return bytes(value) if value is not None else None
 
 
-def model_blob(conn: Connection, model_id: int) -> tuple[bytes, str, str, dict[str, str]]:
-    """The bytes of a model with what loading them needs: sha256, kind, library versions."""
-    row = conn.execute(
-        select(models.c.blob, models.c.sha256, models.c.kind, models.c.library_versions).where(models.c.id == model_id)
-    ).one()
-    return bytes(row.blob), row.sha256, row.kind, dict(row.library_versions or {})
+def model_blob(
+    conn: Connection, model_id: int, settings: Settings | None = None
+) -> tuple[bytes, str, str, dict[str, str]]:
+    """The bytes of a model with what loading them needs: sha256, kind, library versions.
+
+    Raises ValueError unless the bytes carry the signature MODEL_SIGNING_KEY gives them."""
+    columns = (models.c.blob, models.c.sha256, models.c.signature, models.c.kind, models.c.library_versions)
+    row = conn.execute(select(*columns).where(models.c.id == model_id)).one()
+    blob = bytes(row.blob)
+    if not hmac.compare_digest(sign(blob, settings), row.signature):
+        raise ValueError(f"model {model_id}: its bytes are not signed with this server's MODEL_SIGNING_KEY; not loaded")
+    return blob, row.sha256, row.kind, dict(row.library_versions or {})
 
 
 def delete_models(conn: Connection, ids: Sequence[int]) -> int:

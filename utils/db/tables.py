@@ -107,6 +107,8 @@ models = Table(
     Column("params", JSON, nullable=False),
     Column("blob", Blob, nullable=False),
     Column("sha256", CHAR(64), nullable=False),
+    # HMAC-SHA256 of the bytes under MODEL_SIGNING_KEY: checked before a worker loads them.
+    Column("signature", CHAR(64), nullable=False),
     Column("labels", JSON, nullable=False),
     Column("library_versions", JSON, nullable=False),
     Column("created_at", Timestamp, nullable=False),
