@@ -7,7 +7,8 @@ import json
 import time
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import Row
 
 from models.base import Labeler
 from models.evaluation import confusion, details, report
@@ -66,15 +67,22 @@ def details_csv(rows: Rows, predicted: list[list[tuple[str, float]]]) -> bytes:
     return gzip.compress(("\ufeff" + buffer.getvalue()).encode(), mtime=0)
 
 
+def _start(out: Engine, task_id: str) -> Row | None:
+    """The task's row, marked STARTED unless it has finished. A redelivered task starts over:
+    nothing of a lost attempt was stored."""
+    with out.begin() as conn:
+        task = ts.get_task(conn, task_id)
+        if task is not None and task.status not in ts.FINISHED:
+            ts.mark_started(conn, task_id, 0)
+    return task
+
+
 def train_task(settings: Settings, task_id: str) -> str:
     """Train, evaluate on dev and test, and store the model as the next version of its name."""
     out = output_engine(settings)
-    with out.begin() as conn:
-        task = ts.get_task(conn, task_id)
-        if task is None or task.status in ts.FINISHED:
-            return str(task.status) if task else ts.FAILURE
-        # A redelivered training starts over: nothing of a lost attempt was stored.
-        ts.mark_started(conn, task_id, 0)
+    task = _start(out, task_id)
+    if task is None or task.status in ts.FINISHED:
+        return str(task.status) if task else ts.FAILURE
     config = task.config
     began = time.perf_counter()
     snapshot = config.get("pattern_set")
@@ -124,11 +132,9 @@ def train_task(settings: Settings, task_id: str) -> str:
 def evaluate_task(settings: Settings, task_id: str) -> str:
     """Run a stored model over a dataset (or one split of it) and record the report."""
     out = output_engine(settings)
-    with out.begin() as conn:
-        task = ts.get_task(conn, task_id)
-        if task is None or task.status in ts.FINISHED:
-            return str(task.status) if task else ts.FAILURE
-        ts.mark_started(conn, task_id, 0)
+    task = _start(out, task_id)
+    if task is None or task.status in ts.FINISHED:
+        return str(task.status) if task else ts.FAILURE
     config = task.config
     model = config["model"]
     labeler = get_labeler(out, model["id"], model["sha256"])
