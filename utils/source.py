@@ -86,9 +86,9 @@ def reflect_source(engine: Engine, spec: SourceSpec) -> dict[str, SourceTable]:
     for qualified in spec.tables:
         schema, name = split_name(qualified)
         if schema is not None and schema not in schemas:
-            raise SourceError(f"source schema {schema!r} of table {qualified!r} does not exist")
+            raise SourceError(f"tables: schema {schema!r} of table {qualified!r} does not exist in the source")
         if name not in inspector.get_table_names(schema=schema) + inspector.get_view_names(schema=schema):
-            raise SourceError(f"source table {qualified!r} does not exist")
+            raise SourceError(f"tables: table {qualified!r} does not exist in the source")
         columns = {c["name"]: c for c in inspector.get_columns(name, schema=schema)}
         for field, column in (
             ("id_column", spec.id_column),

@@ -5,12 +5,13 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from apis import deps
 from apis.app import create_app
 from settings import Settings
 from tests.conftest import task_body
+from utils.db.engines import output_engine
 from workers import labeling
 
 UNREACHABLE = "mysql+pymysql://root:@127.0.0.1:1/nothing?charset=utf8mb4"
@@ -234,3 +235,41 @@ def test_production_refuses_to_start_without_keys(services: Settings) -> None:
         create_app(services.model_copy(update={"env": "production", "api_keys": []}))
     with pytest.raises(RuntimeError, match="MODEL_SIGNING_KEY"):
         create_app(services.model_copy(update={"env": "production", "api_keys": ["k"]}))
+
+
+HOSTILE_NAMES = [
+    "posts`; DROP TABLE posts; --",
+    "posts'; DROP TABLE posts; --",
+    'posts"; DELETE FROM posts; --',
+    "posts /* comment */",
+    "posts;",
+    "pоsts",  # Cyrillic o
+    "ｐｏｓｔｓ",  # full-width
+    "information_schema.tables",
+    "audience_test_src.posts_missing",
+]
+
+
+def catalogue(settings: Settings) -> set[tuple[str, str]]:
+    query = text(
+        "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema IN (:a, :b)"
+    ).bindparams(a=settings.input_schema, b=settings.output_schema)
+    with output_engine(settings).connect() as conn:
+        return {(schema, name) for schema, name in conn.execute(query)}
+
+
+def test_hostile_table_and_column_names_change_nothing(
+    client: TestClient, services: Settings, source_posts: str, keyword_model: str
+) -> None:
+    before = catalogue(services)
+    with output_engine(services).connect() as conn:
+        tasks_before = conn.execute(text("SELECT COUNT(*) FROM tasks")).scalar_one()
+    for name in HOSTILE_NAMES:
+        for field, value in (("tables", [name]), ("id_column", name), ("text_columns", [name]), ("time_column", name)):
+            source = {"tables": [source_posts], field: value}
+            r = client.post("/predicting/tasks", json=task_body(source_posts) | {"source": source})
+            assert r.status_code in (400, 422), (field, name, r.text)
+            assert f"source.{field}" in r.json()["error_message"], r.json()
+    assert catalogue(services) == before  # no table created or dropped
+    with output_engine(services).connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM tasks")).scalar_one() == tasks_before  # no task stored

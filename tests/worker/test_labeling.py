@@ -5,13 +5,16 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import func, select
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
 from settings import Settings
 from tests.conftest import RANGE, SOURCE_DAYS, SOURCE_ROWS, SOURCE_START
 from tests.oracle import keyword_oracle
 from utils.db import task_store as ts
-from utils.db.engines import output_engine
+from utils.db.engines import output_engine, source_engine
 from utils.db.model_store import latest_models
 from utils.db.tables import labels
 from utils.demo import generate_posts
@@ -227,3 +230,25 @@ def test_drop_excluded_keeps_order_and_pairs() -> None:
     exclusion = get_exclusion_set(["^x"])
     assert labeling.drop_excluded([1, 2, 3, 4], ["xa", "a", "xb", "b"], exclusion) == ([2, 4], ["a", "b"])
     assert labeling.drop_excluded([1, 2], ["xa", "a"], None) == ([1, 2], ["xa", "a"])
+
+
+def test_a_select_only_source_user_is_enough(services: Settings, source_posts: str, keyword_model: str) -> None:
+    """The least privilege the README grants: SELECT on the source schema, nothing else."""
+    root = output_engine(services)
+    with root.begin() as conn:
+        conn.execute(text("DROP USER IF EXISTS 'audience_reader_test'@'%'"))
+        conn.execute(text("CREATE USER 'audience_reader_test'@'%' IDENTIFIED BY 'r3ad-only'"))
+        conn.execute(text(f"GRANT SELECT ON `{services.input_schema}`.* TO 'audience_reader_test'@'%'"))
+    try:
+        reader = services.model_copy(
+            update={"input_user": "audience_reader_test", "input_password": SecretStr("r3ad-only")}
+        )
+        task_id = make_task(reader, source_posts, keyword_model)
+        for chunk_id in labeling.plan_task(reader, task_id):
+            assert labeling.run_chunk(reader, task_id, chunk_id) == ts.CHUNK_DONE
+        assert labeling.finalize_task(reader, task_id) == ts.SUCCESS
+        with source_engine(reader).connect() as conn, pytest.raises(OperationalError, match="denied"):
+            conn.execute(text(f"CREATE TABLE `{services.input_schema}`.audience_was_here (id INT)"))
+    finally:
+        with root.begin() as conn:
+            conn.execute(text("DROP USER IF EXISTS 'audience_reader_test'@'%'"))
