@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from apis.deps import OutputEngine, SettingsDep, connect_output
 from apis.errors import AudienceError
+from apis.schemas.common import error_responses
 from apis.schemas.documenting import (
     DatasetCreated,
     DatasetDetail,
@@ -43,7 +44,9 @@ from utils.db.usage import tasks_using
 from utils.rule_files import RuleError, read_rules
 from utils.splitting import parse_ratios
 
-router = APIRouter(prefix="/documenting", tags=["documenting"])
+router = APIRouter(
+    prefix="/documenting", tags=["documenting"], responses=error_responses(400, 401, 403, 404, 409, 413, 422, 500, 503)
+)
 DOWNLOAD_PAGE = 2_000
 _LABELS = TypeAdapter(list[LabelInfo] | list[str])
 

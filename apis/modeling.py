@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from apis.deps import OutputEngine, connect_output, loadable
 from apis.errors import AudienceError
+from apis.schemas.common import error_responses
 from apis.schemas.modeling import (
     EvaluationCreate,
     ModelDetail,
@@ -37,7 +38,9 @@ from workers.canvas import build_evaluation, build_training
 from workers.training_identity import rules_sha256, training_key
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/modeling", tags=["modeling"])
+router = APIRouter(
+    prefix="/modeling", tags=["modeling"], responses=error_responses(400, 401, 403, 404, 409, 413, 422, 500, 503)
+)
 ModelName = Annotated[str, Path(min_length=1, max_length=100)]
 _TYPES = (ts.TRAINING_TASK, ts.EVALUATION_TASK)
 

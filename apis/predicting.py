@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from apis.deps import OutputEngine, SettingsDep, SourceEngine, connect_output, loadable
 from apis.errors import AudienceError
+from apis.schemas.common import error_responses
 from apis.schemas.predicting import (
     AbortAccepted,
     ModelRef,
@@ -42,7 +43,9 @@ from workers.canvas import build_predicting_workflow
 from workers.labeling import spec_of
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/predicting", tags=["predicting"])
+router = APIRouter(
+    prefix="/predicting", tags=["predicting"], responses=error_responses(400, 401, 403, 404, 409, 413, 422, 500, 503)
+)
 TASK_TYPE = ts.PREDICTING_TASK
 _TASK_ID = re.compile(r"^[0-9a-f]{32}$")
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from apis.deps import OutputEngine, connect_output
 from apis.errors import AudienceError
+from apis.schemas.common import error_responses
 from apis.schemas.preprocessing import (
     PatternSetCreate,
     PatternSetDeleted,
@@ -31,7 +32,11 @@ from utils.db import pattern_store as ps
 from utils.patterns import PatternError, PatternSetTooLarge, check_patterns
 from workers.exclusion_cache import get_exclusion_set
 
-router = APIRouter(prefix="/preprocessing", tags=["preprocessing"])
+router = APIRouter(
+    prefix="/preprocessing",
+    tags=["preprocessing"],
+    responses=error_responses(400, 401, 403, 404, 409, 413, 422, 500, 503),
+)
 SetId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the pattern set's id")]
 # How many task ids a 409 names before summing up the rest.
 _NAMED_TASKS = 5

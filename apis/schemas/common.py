@@ -1,8 +1,50 @@
-"""Pieces every response shares: the error envelope fields."""
+"""Pieces every response shares: the error envelope fields, and how times are written."""
 
-from pydantic import BaseModel
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, WithJsonSchema
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # The service stores UTC without an offset; answers say so (RFC 3339 needs the offset).
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# A time the service recorded (created, started, finished): UTC, written with its offset.
+UtcTime = Annotated[datetime, AfterValidator(_as_utc)]
+# A time as the source holds it: wall-clock in INPUT_TIMEZONE, written without an offset.
+SourceTime = Annotated[
+    datetime,
+    WithJsonSchema({"type": "string", "description": "ISO 8601 wall-clock time in INPUT_TIMEZONE, no offset"}),
+]
 
 
 class Envelope(BaseModel):
     error_code: int = 200
     error_message: str = "OK"
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error: `error_code` is the HTTP status, `error_message` says what and why."""
+
+    error_code: int
+    error_message: str
+
+
+_MEANINGS = {
+    400: "the request names something that does not exist or cannot be used",
+    401: "missing API key",
+    403: "API key not accepted",
+    404: "not found",
+    409: "conflicts with the current state (a name taken, in use, finished)",
+    413: "upload or body over the limit",
+    422: "validation error naming the field and the reason",
+    500: "failed to start or to read (the cause is named)",
+    503: "the output schema cannot be reached",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict]:
+    """OpenAPI `responses` for the error codes a router's operations can answer."""
+    return {code: {"model": ErrorEnvelope, "description": _MEANINGS[code]} for code in codes}

@@ -1,11 +1,10 @@
 """Request and response bodies of the documenting API."""
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from apis.schemas.common import Envelope
+from apis.schemas.common import Envelope, UtcTime
 
 # A name users choose: printable, no control characters.
 ResourceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
@@ -34,8 +33,8 @@ class DatasetSummary(BaseModel):
     rejected: int
     label_counts: dict[str, dict[str, int]] = Field(description="split -> label -> rows")
     sha256: str = Field(description="of the stored rows and their splits")
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcTime
+    updated_at: UtcTime
 
 
 class DatasetCreated(Envelope, DatasetSummary):
@@ -95,8 +94,8 @@ class RuleSetSummary(BaseModel):
     description: str
     rules: int
     labels: list[str] | None = None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcTime
+    updated_at: UtcTime
 
 
 class RuleSetCreated(Envelope, RuleSetSummary):

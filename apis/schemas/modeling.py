@@ -1,11 +1,10 @@
 """Request and response bodies of the modeling API."""
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from apis.schemas.common import Envelope
+from apis.schemas.common import Envelope, UtcTime
 from apis.schemas.documenting import ResourceName
 from apis.schemas.preprocessing import SetName
 
@@ -56,7 +55,7 @@ class ModelSummary(BaseModel):
     dataset_sha256: str | None
     rule_set_id: int | None
     task_id: str | None
-    created_at: datetime
+    created_at: UtcTime
 
 
 class TrainingCreated(Envelope):
@@ -88,9 +87,9 @@ class ModelingTask(Envelope):
     config: dict[str, Any]
     result: dict[str, Any] | None = Field(description="when finished: the model and its metrics, or the evaluation")
     error: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: UtcTime
+    started_at: UtcTime | None
+    finished_at: UtcTime | None
 
 
 class ModelingTaskList(Envelope):

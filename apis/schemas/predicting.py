@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from apis.schemas.common import Envelope
+from apis.schemas.common import Envelope, SourceTime, UtcTime
 from apis.schemas.preprocessing import PatternSetSnapshot, SetName
 
 # Identifiers are plain ASCII names; anything else (quotes, backticks, `;`, look-alike letters)
@@ -78,8 +78,8 @@ class ModelRef(BaseModel):
 class TaskConfig(BaseModel):
     models: list[ModelRef]
     source: SourceIn
-    start_time: datetime
-    end_time: datetime
+    start_time: SourceTime
+    end_time: SourceTime
     batch_size: int
     pattern_set: PatternSetSnapshot | None = None
 
@@ -104,9 +104,9 @@ class TaskSummary(BaseModel):
     task_id: str
     status: TaskStatusName
     progress: Progress
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: UtcTime
+    started_at: UtcTime | None
+    finished_at: UtcTime | None
 
 
 class TaskDetail(Envelope, TaskSummary):

@@ -1,11 +1,10 @@
 """Request and response bodies of the preprocessing API (exclusion pattern sets)."""
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from apis.schemas.common import Envelope
+from apis.schemas.common import Envelope, UtcTime
 from utils.patterns import MAX_PATTERN_CHARS
 
 MAX_PATTERNS = 1_000
@@ -93,8 +92,8 @@ class PatternSetSummary(BaseModel):
     description: str
     pattern_count: int
     unfinished_tasks: int = Field(description="PENDING or STARTED tasks using this set; it cannot be deleted while > 0")
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcTime
+    updated_at: UtcTime
 
 
 class PatternSetDetail(Envelope, PatternSetSummary):
