@@ -3,7 +3,8 @@
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError
@@ -29,17 +30,20 @@ OutputEngine = Annotated[Engine, Depends(_output_engine)]
 SourceEngine = Annotated[Engine, Depends(_source_engine)]
 
 
+# Declared as security schemes, so Swagger UI offers "Authorize" and clients see what to send.
+_API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="one of API_KEYS")
+_BEARER = HTTPBearer(auto_error=False, description="one of API_KEYS, as a bearer token")
+
+
 def require_api_key(
     settings: SettingsDep,
-    x_api_key: Annotated[str | None, Header()] = None,
-    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Depends(_API_KEY)] = None,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
 ) -> None:
     """When keys are configured, every request must carry one (X-API-Key or Bearer)."""
     if not settings.api_keys:
         return
-    given = x_api_key
-    if given is None and authorization and authorization.lower().startswith("bearer "):
-        given = authorization[7:].strip()
+    given = x_api_key or (bearer.credentials.strip() if bearer else None)
     if not given:
         raise AudienceError(
             401, "missing API key: send X-API-Key or Authorization: Bearer", {"WWW-Authenticate": "Bearer"}
