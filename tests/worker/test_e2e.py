@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 
 from models.keyword import KeywordModel
 from settings import Settings
@@ -257,3 +258,41 @@ def test_embedded_default_survives_sigkill_of_its_worker(tmp_path: Path, workers
         ).fetchone()
     assert stored == sum(expected["counts"].values())
     assert distinct_rows == len(expected["labeled"])
+
+
+def kill_connections(settings: Settings) -> int:
+    """KILL every other connection to the test schemas: the workers' reads and writes in flight."""
+    killed = 0
+    with output_engine(settings).connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id FROM information_schema.processlist "
+                "WHERE db IN (:a, :b) AND id <> CONNECTION_ID() AND command <> 'Daemon'"
+            ),
+            {"a": settings.input_schema, "b": settings.output_schema},
+        ).scalars()
+        for connection_id in list(rows):
+            try:
+                conn.execute(text(f"KILL CONNECTION {int(connection_id)}"))
+                killed += 1
+            except OperationalError:  # it ended by itself meanwhile
+                pass
+    return killed
+
+
+def test_database_connections_killed_mid_task(
+    api: httpx.Client, worker_env: dict, workers: list, tmp_path: Path, services: Settings,
+    source_posts: str, keyword_model: str, expected: dict,
+) -> None:  # fmt: skip
+    """Reads and writes cut at random points: each chunk resumes from its last committed batch."""
+    workers.append(start_worker(worker_env, tmp_path / "worker.log"))
+    task_id = create(api, source_posts, batch_size=200)
+    wait_until_some_done(api, task_id, 400)
+    killed = 0
+    for _ in range(6):
+        killed += kill_connections(services)
+        time.sleep(0.4)
+    assert killed > 0
+    status = wait_for(api, task_id, ("SUCCESS", "FAILURE", "BREAK"), timeout=240)
+    assert_labeled_exactly_once(status, services, keyword_model, expected)
+    assert "OperationalError" in workers[0].output()  # the cuts did reach the workers
