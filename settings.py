@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # Seconds before Redis hands an unacknowledged message to another worker.
     broker_visibility_timeout: int = 3600
     broker_restore_interval: int = 10
+    # A predicting task with no heartbeat for this long lost its messages (a broker restarted without
+    # them, say): workers send it again from its checkpoints. Longer than the slowest batch.
+    stale_task_after_s: int = Field(default=3600, ge=5)
     worker_pool: Literal["prefork", "gevent", "threads", "solo"] = "prefork"
     worker_concurrency: int = Field(default=2, ge=1)
     worker_max_memory_per_child_kb: int = Field(default=1_000_000, ge=0)

@@ -1,17 +1,21 @@
-"""Re-send lost work when a worker starts, for brokers that never redeliver.
+"""Send lost work again.
 
-Redis gives an unacknowledged message back after the visibility timeout. kombu's SQLAlchemy
-transport (the embedded default) marks a message invisible when a worker fetches it and gives it
-back only on a clean shutdown: after a SIGKILL or a power cut it is gone, and its task would stay
-STARTED for ever. So a worker on such a broker re-sends the planner of every unfinished task when it
-starts. That is safe to repeat: planning is idempotent, finished chunks return at once, a chunk
-still running elsewhere fences its duplicate, and finalize records an outcome only once.
+kombu's SQLAlchemy transport (the embedded default) marks a message invisible when a worker fetches
+it and gives it back only on a clean shutdown: after a SIGKILL it is gone. So a worker on such a
+broker re-sends every unfinished task when it starts. Redis redelivers what a dead worker held, but
+loses everything when it restarts without persistence: there each worker checks now and then for
+predicting tasks silent longer than STALE_TASK_AFTER_S and plans them again.
+
+Sending again is safe: planning is idempotent, finished chunks return at once, a chunk still running
+elsewhere fences its duplicate, and finalize records an outcome only once.
 """
 
 import logging
+import threading
+from datetime import timedelta
 from typing import Any
 
-from celery.signals import worker_ready
+from celery.signals import worker_ready, worker_shutdown
 
 from settings import Settings, get_settings
 from utils.db import task_store as ts
@@ -41,11 +45,47 @@ def resend_unfinished(settings: Settings) -> list[str]:
     return predicting + training + evaluating
 
 
+def resend_stale(settings: Settings) -> list[str]:
+    """Send the planner again for predicting tasks silent for `stale_task_after_s`; their ids.
+
+    Redis redelivers what a dead worker held, but not what it lost itself (a restart without
+    persistence). Planning again is safe: finished chunks return at once, the rest resume from their
+    checkpoints, and a copy of a chunk that is in fact still running is fenced off."""
+    quiet_since = ts.utcnow() - timedelta(seconds=settings.stale_task_after_s)
+    with output_engine(settings).connect() as conn:
+        task_ids = ts.stale_task_ids(conn, ts.PREDICTING_TASK, quiet_since)
+    for task_id in task_ids:
+        build_predicting_workflow(task_id).apply_async()
+    return task_ids
+
+
+def _watch_for_stale_tasks(settings: Settings, stop: threading.Event) -> None:
+    interval = min(60.0, settings.stale_task_after_s / 4)
+    while not stop.wait(interval):
+        try:
+            task_ids = resend_stale(settings)
+        except Exception:
+            log.exception("the check for stale tasks failed; trying again in %.0f s", interval)
+            continue
+        if task_ids:
+            log.warning("re-sent %d predicting task(s) silent for %d s: %s", len(task_ids),
+                        settings.stale_task_after_s, ", ".join(task_ids))  # fmt: skip
+
+
+_stop = threading.Event()
+
+
 @worker_ready.connect
 def _on_worker_ready(**_: Any) -> None:
     settings = get_settings()
     if broker_redelivers(settings):
+        threading.Thread(target=_watch_for_stale_tasks, args=(settings, _stop), daemon=True).start()
         return
     task_ids = resend_unfinished(settings)
     if task_ids:
         log.warning("re-sent %d unfinished task(s) whose messages this broker cannot redeliver", len(task_ids))
+
+
+@worker_shutdown.connect
+def _on_worker_shutdown(**_: Any) -> None:
+    _stop.set()

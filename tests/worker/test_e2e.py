@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from models.keyword import KeywordModel
@@ -22,7 +22,7 @@ from tests.conftest import TEST_ENV, task_body
 from tests.oracle import keyword_oracle
 from tests.services import Process, start_api, start_worker, wait_for
 from utils.db.engines import output_engine
-from utils.db.tables import labels
+from utils.db.tables import labels, tasks
 from utils.demo import generate_posts
 from utils.text import join_columns
 from workers.cli import DEMO_RULES, read_keyword_rules
@@ -296,3 +296,28 @@ def test_database_connections_killed_mid_task(
     status = wait_for(api, task_id, ("SUCCESS", "FAILURE", "BREAK"), timeout=240)
     assert_labeled_exactly_once(status, services, keyword_model, expected)
     assert "OperationalError" in workers[0].output()  # the cuts did reach the workers
+
+
+def test_a_task_whose_messages_the_broker_lost_is_sent_again(
+    api: httpx.Client, worker_env: dict, workers: list, tmp_path: Path, services: Settings,
+    source_posts: str, keyword_model: str, expected: dict,
+) -> None:  # fmt: skip
+    """Redis restarted without persistence while its worker died: nothing is left to redeliver. A
+    worker notices the task has been silent for STALE_TASK_AFTER_S and plans it again."""
+    with output_engine(services).begin() as conn:  # other tests' tasks, never run, are not this test's
+        conn.execute(
+            update(tasks).where(tasks.c.status.in_(("PENDING", "STARTED"))).values(status="FAILURE", error="test")
+        )
+    env = {**worker_env, "STALE_TASK_AFTER_S": "6"}
+    first = start_worker(env, tmp_path / "first.log")
+    workers.append(first)
+    task_id = create(api, source_posts, batch_size=100)
+    wait_until_some_done(api, task_id, 1_000)
+    first.kill(signal.SIGKILL)
+    for url in (services.broker_url, services.result_backend):
+        redis.Redis.from_url(url).flushdb()  # every message, queued or unacknowledged, is gone
+    second = start_worker(env, tmp_path / "second.log", name="second")
+    workers.append(second)
+    status = wait_for(api, task_id, ("SUCCESS", "FAILURE", "BREAK"), timeout=180)
+    assert_labeled_exactly_once(status, services, keyword_model, expected)
+    assert f"re-sent 1 predicting task(s) silent for 6 s: {task_id}" in second.output()

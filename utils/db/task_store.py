@@ -67,6 +67,21 @@ def mark_started(conn: Connection, task_id: str, total: int) -> bool:
     return result.rowcount == 1
 
 
+def stale_task_ids(conn: Connection, task_type: str, quiet_since: datetime) -> list[str]:
+    """Unfinished tasks with no sign of life since `quiet_since`: no chunk heartbeat, and no start
+    or creation, after it."""
+    beats = select(chunks.c.task_id, func.max(chunks.c.heartbeat_at).label("beat")).group_by(chunks.c.task_id)
+    last = beats.subquery()
+    alive = func.coalesce(last.c.beat, tasks.c.started_at, tasks.c.created_at)
+    stmt = (
+        select(tasks.c.id)
+        .select_from(tasks.outerjoin(last, last.c.task_id == tasks.c.id))
+        .where(tasks.c.type == task_type, tasks.c.status.not_in(FINISHED), alive < quiet_since)
+        .order_by(tasks.c.id)
+    )
+    return list(conn.execute(stmt).scalars())
+
+
 def unfinished_task_ids(conn: Connection, task_type: str) -> list[str]:
     return list(
         conn.execute(
