@@ -321,3 +321,32 @@ def test_a_task_whose_messages_the_broker_lost_is_sent_again(
     status = wait_for(api, task_id, ("SUCCESS", "FAILURE", "BREAK"), timeout=180)
     assert_labeled_exactly_once(status, services, keyword_model, expected)
     assert f"re-sent 1 predicting task(s) silent for 6 s: {task_id}" in second.output()
+
+
+def test_warm_shutdown_mid_task_then_another_worker(
+    api: httpx.Client, worker_env: dict, workers: list, tmp_path: Path, services: Settings,
+    source_posts: str, keyword_model: str, expected: dict,
+) -> None:  # fmt: skip
+    """SIGTERM: the worker finishes the chunks it holds, gives back the rest, and exits."""
+    first = start_worker(worker_env, tmp_path / "first.log")
+    workers.append(first)
+    task_id = create(api, source_posts, batch_size=200)
+    wait_until_some_done(api, task_id, 400)
+    first.proc.send_signal(signal.SIGTERM)
+    assert first.proc.wait(timeout=120) == 0
+    workers.append(start_worker(worker_env, tmp_path / "second.log", name="second"))
+    status = wait_for(api, task_id, ("SUCCESS", "FAILURE", "BREAK"), timeout=180)
+    assert_labeled_exactly_once(status, services, keyword_model, expected)
+
+
+def test_children_recycled_after_every_chunk(
+    api: httpx.Client, worker_env: dict, workers: list, tmp_path: Path, services: Settings,
+    source_posts: str, keyword_model: str, expected: dict,
+) -> None:  # fmt: skip
+    """worker_max_memory_per_child below any child's size replaces each child after its task."""
+    env = {**worker_env, "WORKER_MAX_MEMORY_PER_CHILD_KB": "1"}
+    workers.append(start_worker(env, tmp_path / "worker.log"))
+    status = wait_for(api, create(api, source_posts), ("SUCCESS", "FAILURE", "BREAK"), timeout=240)
+    assert_labeled_exactly_once(status, services, keyword_model, expected)
+    children = {int(n) for n in re.findall(r"ForkPoolWorker-(\d+)", workers[0].output())}
+    assert max(children) > int(worker_env["WORKER_CONCURRENCY"])  # replaced children took over
