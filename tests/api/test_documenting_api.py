@@ -2,7 +2,6 @@
 
 import json
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,12 +20,6 @@ TOPICS = {
     "财经": ["股市今天大涨", "基金经理说要谨慎", "好几只股票涨停", "理财收益不错"],
     "美食": ["火锅真好吃", "奶茶店排长队", "这家餐厅的面很香", "周末去吃烤鸭"],
 }
-
-
-@pytest.fixture(scope="module")
-def client(services: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app()) as c:
-        yield c
 
 
 def unique(prefix: str = "ds") -> str:

@@ -2,12 +2,10 @@
 
 import json
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
-from apis.app import create_app
 from settings import Settings
 from tests.api.test_predicting_api import assert_error
 from tests.conftest import task_body
@@ -15,12 +13,6 @@ from utils.db import task_store as ts
 from utils.db.engines import output_engine
 from utils.db.model_store import add_model
 from workers.cli import DEMO_RULES, register_keyword_model
-
-
-@pytest.fixture(scope="module")
-def client(services: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app()) as c:
-        yield c
 
 
 def dataset(client: TestClient, rows: list[dict], **form: str) -> int:

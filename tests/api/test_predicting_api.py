@@ -17,12 +17,6 @@ from workers import labeling
 UNREACHABLE = "mysql+pymysql://root:@127.0.0.1:1/nothing?charset=utf8mb4"
 
 
-@pytest.fixture(scope="module")
-def client(services: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app()) as c:
-        yield c
-
-
 @pytest.fixture
 def broken_output(client: TestClient) -> Iterator[None]:
     engine = create_engine(UNREACHABLE, connect_args={"connect_timeout": 2})

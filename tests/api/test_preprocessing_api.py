@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
 from apis import deps
-from apis.app import create_app
 from settings import Settings
 from tests.api.test_predicting_api import UNREACHABLE, assert_error
 from tests.conftest import task_body
@@ -22,12 +21,6 @@ from utils.db.engines import output_engine
 URL = "/preprocessing/patterns"
 # Generous: RE2 answers in milliseconds; a backtracking engine would not answer in hours.
 HANG_GUARD_S = 60
-
-
-@pytest.fixture(scope="module")
-def client(services: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app()) as c:
-        yield c
 
 
 @pytest.fixture
