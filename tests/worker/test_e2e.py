@@ -8,12 +8,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from models.keyword import KeywordModel
@@ -21,9 +22,9 @@ from settings import Settings
 from tests.conftest import TEST_ENV, task_body
 from tests.oracle import keyword_oracle
 from tests.services import Process, start_api, start_worker, wait_for
-from utils.db.engines import output_engine
+from utils.db.engines import output_engine, source_engine
 from utils.db.tables import labels, tasks
-from utils.demo import generate_posts
+from utils.demo import generate_posts, posts_table
 from utils.text import join_columns
 from workers.cli import DEMO_RULES, read_keyword_rules
 
@@ -350,3 +351,26 @@ def test_children_recycled_after_every_chunk(
     assert_labeled_exactly_once(status, services, keyword_model, expected)
     children = {int(n) for n in re.findall(r"ForkPoolWorker-(\d+)", workers[0].output())}
     assert max(children) > int(worker_env["WORKER_CONCURRENCY"])  # replaced children took over
+
+
+def test_rows_inserted_while_a_task_runs_are_not_labeled(
+    api: httpx.Client, worker_env: dict, workers: list, tmp_path: Path, services: Settings,
+    source_posts: str, keyword_model: str, expected: dict,
+) -> None:  # fmt: skip
+    """The upper id of each table is frozen when the task is planned."""
+    table = posts_table("posts")
+    late = [
+        {"id": 1_000_000 + i, "title": "足球", "content": "晚到的帖子，世界杯", "post_time": datetime(2026, 6, 1)}
+        for i in range(50)
+    ]
+    workers.append(start_worker(worker_env, tmp_path / "worker.log"))
+    task_id = create(api, source_posts, batch_size=200)
+    wait_until_some_done(api, task_id, 200)
+    try:
+        with source_engine(services).begin() as conn:
+            conn.execute(insert(table), late)
+        status = wait_for(api, task_id, ("SUCCESS", "FAILURE", "BREAK"), timeout=180)
+    finally:
+        with source_engine(services).begin() as conn:
+            conn.execute(delete(table).where(table.c.id >= 1_000_000))
+    assert_labeled_exactly_once(status, services, keyword_model, expected)  # the late rows are not among them
