@@ -3,9 +3,11 @@
 import gzip
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from celery.canvas import Signature
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Connection, Engine, select
@@ -92,7 +94,7 @@ def _reusable(conn: Connection, key: str, name: str) -> Row | None:
     return stored
 
 
-def _launch(out: Engine, task_type: str, config: dict[str, Any], signature_of) -> str:  # type: ignore[no-untyped-def]
+def _launch(out: Engine, task_type: str, config: dict[str, Any], signature_of: Callable[[str], Signature]) -> str:
     """Commit the task row, then send its message (never the other way round)."""
     task_id = uuid.uuid4().hex
     with out.begin() as conn:

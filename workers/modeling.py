@@ -1,11 +1,12 @@
 """Celery tasks of the modeling queue: thin adapters over `workers.model_training`."""
 
 import logging
+from collections.abc import Callable
 
 from celery import Task
 from sqlalchemy.exc import OperationalError
 
-from settings import get_settings
+from settings import Settings, get_settings
 from workers import model_training
 from workers.app import celery_app
 
@@ -24,7 +25,7 @@ def evaluate(self: Task, task_id: str) -> str:
     return _run(self, model_training.evaluate_task, task_id)
 
 
-def _run(task: Task, step, task_id: str) -> str:  # type: ignore[no-untyped-def]
+def _run(task: Task, step: Callable[[Settings, str], str], task_id: str) -> str:
     settings = get_settings()
     try:
         return str(step(settings, task_id))
