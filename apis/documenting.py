@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from apis.deps import OutputEngine, SettingsDep, connect_output
 from apis.errors import AudienceError
+from apis.paging import id_cursor, next_id_cursor
 from apis.schemas.common import error_responses
 from apis.schemas.documenting import (
     DatasetCreated,
@@ -105,14 +106,6 @@ def _described(label_set: list[dict[str, str]], given: list[LabelInfo]) -> list[
     return [{"name": i["name"], "description": described.get(i["name"], i["description"])} for i in label_set]
 
 
-def _cursor(value: str | None) -> int | None:
-    if value is None:
-        return None
-    if not value.isdigit():
-        raise AudienceError(400, "cursor: not a cursor this API gave")
-    return int(value)
-
-
 @router.post("/datasets", response_model=DatasetCreated, summary="upload a labeled dataset")
 def upload_dataset(
     settings: SettingsDep,
@@ -183,11 +176,8 @@ def list_datasets(
     cursor: Annotated[str | None, Query(max_length=20, description="`next_cursor` of the previous page")] = None,
 ) -> DatasetList:
     with connect_output(out) as conn:
-        rows = ds.list_datasets(conn, _cursor(cursor), limit + 1)
-    page = rows[:limit]
-    return DatasetList(
-        datasets=[_summary(r) for r in page], next_cursor=str(page[-1].id) if len(rows) > limit else None
-    )
+        rows = ds.list_datasets(conn, id_cursor(cursor), limit + 1)
+    return DatasetList(datasets=[_summary(r) for r in rows[:limit]], next_cursor=next_id_cursor(rows, limit))
 
 
 @router.get("/datasets/{dataset_id}", response_model=DatasetDetail, summary="a dataset: stats and examples")
@@ -342,11 +332,8 @@ def list_rule_sets(
     cursor: Annotated[str | None, Query(max_length=20)] = None,
 ) -> RuleSetList:
     with connect_output(out) as conn:
-        rows = rs.list_rule_sets(conn, _cursor(cursor), limit + 1)
-    page = rows[:limit]
-    return RuleSetList(
-        rule_sets=[_rule_summary(r) for r in page], next_cursor=str(page[-1].id) if len(rows) > limit else None
-    )
+        rows = rs.list_rule_sets(conn, id_cursor(cursor), limit + 1)
+    return RuleSetList(rule_sets=[_rule_summary(r) for r in rows[:limit]], next_cursor=next_id_cursor(rows, limit))
 
 
 @router.get("/rule-sets/{rule_set_id}", response_model=RuleSetDetail, summary="a rule set and its rules")

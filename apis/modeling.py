@@ -1,10 +1,8 @@
 """The modeling API: train and evaluate models on the modeling queue; the model registry."""
 
 import gzip
-import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from celery.canvas import Signature
@@ -16,6 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from apis.deps import OutputEngine, connect_output, loadable
 from apis.errors import AudienceError
+from apis.launching import send
+from apis.paging import id_cursor, next_id_cursor, next_task_cursor, task_cursor
 from apis.schemas.common import error_responses
 from apis.schemas.modeling import (
     EvaluationCreate,
@@ -39,7 +39,6 @@ from utils.db.tables import tasks
 from workers.canvas import build_evaluation, build_training
 from workers.training_identity import rules_sha256, training_key
 
-log = logging.getLogger(__name__)
 router = APIRouter(
     prefix="/modeling", tags=["modeling"], responses=error_responses(400, 401, 403, 404, 409, 413, 422, 500, 503)
 )
@@ -99,13 +98,7 @@ def _launch(out: Engine, task_type: str, config: dict[str, Any], signature_of: C
     task_id = uuid.uuid4().hex
     with out.begin() as conn:
         ts.create_task(conn, task_id, task_type, config)
-    try:
-        signature_of(task_id).apply_async()
-    except Exception as exc:
-        log.exception("task %s: could not be sent to the broker", task_id)
-        with out.begin() as conn:
-            ts.finish_task(conn, task_id, ts.FAILURE, {}, f"failed to start: {type(exc).__name__}: {exc}")
-        raise AudienceError(500, f"failed to start a modeling task: {type(exc).__name__}: {exc}") from exc
+    send(out, task_id, signature_of(task_id), "modeling task")
     return task_id
 
 
@@ -190,22 +183,10 @@ def list_tasks(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=100, description="`next_cursor` of the previous page")] = None,
 ) -> ModelingTaskList:
-    before = None
-    if cursor:
-        created, _, task_id = cursor.rpartition("_")
-        try:
-            before = (datetime.fromisoformat(created), task_id)
-        except ValueError as exc:
-            raise AudienceError(400, "cursor: not a cursor this API gave") from exc
+    before = task_cursor(cursor)
     with connect_output(out) as conn:
         fetched = ts.list_tasks(conn, type, status, before, limit + 1)
-    rows = fetched[:limit]
-    last = rows[-1] if rows else None
-    more = last is not None and len(fetched) > limit
-    return ModelingTaskList(
-        tasks=[_task(t) for t in rows],
-        next_cursor=f"{last.created_at.isoformat()}_{last.id}" if more and last is not None else None,
-    )
+    return ModelingTaskList(tasks=[_task(t) for t in fetched[:limit]], next_cursor=next_task_cursor(fetched, limit))
 
 
 @router.get("/tasks/{task_id}", response_model=ModelingTask, summary="state and result of a modeling task")
@@ -221,12 +202,9 @@ def list_models(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=20)] = None,
 ) -> ModelList:
-    if cursor is not None and not (cursor.isascii() and cursor.isdigit()):
-        raise AudienceError(400, "cursor: not a cursor this API gave")
     with connect_output(out) as conn:
-        fetched = ms.list_models(conn, int(cursor) if cursor else None, limit + 1, name)
-    rows = fetched[:limit]
-    return ModelList(models=[_summary(r) for r in rows], next_cursor=str(rows[-1].id) if len(fetched) > limit else None)
+        fetched = ms.list_models(conn, id_cursor(cursor), limit + 1, name)
+    return ModelList(models=[_summary(r) for r in fetched[:limit]], next_cursor=next_id_cursor(fetched, limit))
 
 
 def _model(conn: Connection, name: str, version: int | None) -> Row:

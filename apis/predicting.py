@@ -1,6 +1,5 @@
 """Predicting API: start a labeling task over source tables, watch it, sample it, abort it."""
 
-import logging
 import random
 import re
 import uuid
@@ -16,6 +15,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from apis.deps import OutputEngine, SettingsDep, SourceEngine, connect_output, loadable
 from apis.errors import AudienceError
+from apis.launching import send
+from apis.paging import next_task_cursor, task_cursor
 from apis.schemas.common import error_responses
 from apis.schemas.predicting import (
     AbortAccepted,
@@ -42,7 +43,6 @@ from utils.text import join_columns
 from workers.canvas import build_predicting_workflow
 from workers.labeling import spec_of
 
-log = logging.getLogger(__name__)
 router = APIRouter(
     prefix="/predicting", tags=["predicting"], responses=error_responses(400, 401, 403, 404, 409, 413, 422, 500, 503)
 )
@@ -150,26 +150,8 @@ def create_task(body: PredictingTaskCreate, settings: SettingsDep, out: OutputEn
     except OperationalError as exc:
         raise AudienceError(503, f"cannot connect to output schema: {exc.orig}") from exc
     # Launched only after the task row is committed, so a worker always finds it.
-    try:
-        build_predicting_workflow(task_id).apply_async()
-    except Exception as exc:
-        log.exception("task %s: could not be sent to the broker", task_id)
-        with out.begin() as conn:
-            ts.finish_task(conn, task_id, ts.FAILURE, {}, f"failed to start: {type(exc).__name__}: {exc}")
-        raise AudienceError(500, f"failed to start a labeling task: {type(exc).__name__}: {exc}") from exc
+    send(out, task_id, build_predicting_workflow(task_id), "labeling task")
     return TaskCreated(task_id=task_id, status="PENDING", config=config)
-
-
-def _encode_cursor(task: Row) -> str:
-    return f"{task.created_at.isoformat()}_{task.id}"
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    created, _, task_id = cursor.rpartition("_")
-    try:
-        return datetime.fromisoformat(created), _check_task_id(task_id)
-    except (ValueError, AudienceError) as exc:
-        raise AudienceError(400, "cursor: not a cursor returned by this API") from exc
 
 
 @router.get("/tasks", response_model=TaskList, summary="tasks_list: tasks, newest first")
@@ -179,7 +161,7 @@ def list_tasks(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=100, description="`next_cursor` of the previous page")] = None,
 ) -> TaskList:
-    before = _decode_cursor(cursor) if cursor else None
+    before = task_cursor(cursor)
     try:
         with out.connect() as conn:
             # One row more than asked tells whether a next page exists.
@@ -199,8 +181,7 @@ def list_tasks(
             ]
     except SQLAlchemyError as exc:
         raise AudienceError(500, f"cannot connect to state table: {exc}") from exc
-    next_cursor = _encode_cursor(rows[-1]) if len(fetched) > limit else None
-    return TaskList(tasks=summaries, next_cursor=next_cursor)
+    return TaskList(tasks=summaries, next_cursor=next_task_cursor(fetched, limit))
 
 
 @router.get("/tasks/{task_id}", response_model=TaskDetail, summary="check_status: state and progress of a task")

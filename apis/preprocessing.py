@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from apis.deps import OutputEngine, connect_output
 from apis.errors import AudienceError
+from apis.paging import id_cursor, next_id_cursor
 from apis.schemas.common import error_responses
 from apis.schemas.preprocessing import (
     PatternSetCreate,
@@ -110,16 +111,14 @@ def list_pattern_sets(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=20, description="`next_cursor` of the previous page")] = None,
 ) -> PatternSetList:
-    if cursor is not None and not (cursor.isascii() and cursor.isdigit()):
-        raise AudienceError(400, "cursor: not a cursor returned by this API")
     with connect_output(out) as conn:
         # One row more than asked tells whether a next page exists.
-        fetched = ps.list_pattern_sets(conn, int(cursor) if cursor else None, limit + 1)
+        fetched = ps.list_pattern_sets(conn, id_cursor(cursor), limit + 1)
         rows = fetched[:limit]
         in_use = ps.unfinished_task_counts(conn, [r.id for r in rows]) if rows else {}
     return PatternSetList(
         pattern_sets=[_summary(r, in_use[r.id]) for r in rows],
-        next_cursor=str(rows[-1].id) if len(fetched) > limit else None,
+        next_cursor=next_id_cursor(fetched, limit),
     )
 
 

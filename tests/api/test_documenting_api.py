@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from apis.app import create_app
 from settings import Settings
-from tests.api.test_predicting_api import assert_error
+from tests.api.conftest import assert_error
 from utils.db import dataset_store, task_store
 from utils.db.engines import output_engine
 from utils.db.tables import dataset_rows, datasets

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from settings import Settings
-from tests.api.test_predicting_api import assert_error
+from tests.api.conftest import assert_error
 from tests.conftest import task_body
 from utils.db import task_store as ts
 from utils.db.engines import output_engine

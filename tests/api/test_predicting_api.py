@@ -1,7 +1,6 @@
 """The predicting API's answers and error codes, on MariaDB and Redis (no worker needed)."""
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,27 +9,10 @@ from sqlalchemy import create_engine, text
 from apis import deps
 from apis.app import create_app
 from settings import Settings
+from tests.api.conftest import UNREACHABLE, assert_error
 from tests.conftest import task_body
 from utils.db.engines import output_engine
 from workers import labeling
-
-UNREACHABLE = "mysql+pymysql://root:@127.0.0.1:1/nothing?charset=utf8mb4"
-
-
-@pytest.fixture
-def broken_output(client: TestClient) -> Iterator[None]:
-    engine = create_engine(UNREACHABLE, connect_args={"connect_timeout": 2})
-    client.app.dependency_overrides[deps._output_engine] = lambda: engine  # type: ignore[attr-defined]
-    yield
-    client.app.dependency_overrides.pop(deps._output_engine)  # type: ignore[attr-defined]
-
-
-def assert_error(response, code: int, *needles: str) -> None:
-    assert response.status_code == code, response.text
-    body = response.json()
-    assert body["error_code"] == code
-    for needle in needles:
-        assert needle in body["error_message"], body["error_message"]
 
 
 def test_create_returns_task_id_and_stored_config(client: TestClient, source_posts: str, keyword_model: str) -> None:

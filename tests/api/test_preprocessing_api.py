@@ -2,17 +2,14 @@
 
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
 
-from apis import deps
 from settings import Settings
-from tests.api.test_predicting_api import UNREACHABLE, assert_error
+from tests.api.conftest import assert_error
 from tests.conftest import task_body
 from utils.db import pattern_store as ps
 from utils.db import task_store as ts
@@ -21,14 +18,6 @@ from utils.db.engines import output_engine
 URL = "/preprocessing/patterns"
 # Generous: RE2 answers in milliseconds; a backtracking engine would not answer in hours.
 HANG_GUARD_S = 60
-
-
-@pytest.fixture
-def broken_output(client: TestClient) -> Iterator[None]:
-    engine = create_engine(UNREACHABLE, connect_args={"connect_timeout": 2})
-    client.app.dependency_overrides[deps._output_engine] = lambda: engine  # type: ignore[attr-defined]
-    yield
-    client.app.dependency_overrides.pop(deps._output_engine)  # type: ignore[attr-defined]
 
 
 def unique_name(prefix: str = "set") -> str:
