@@ -1,13 +1,17 @@
 """The predicting workflow's steps as plain functions; Celery tasks in `workers.predicting` wrap them."""
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
+
+from sqlalchemy import Connection
 
 from settings import Settings
 from utils.db import task_store as ts
 from utils.db.engines import output_engine, source_engine
 from utils.db.label_store import label_rows, write_labels
+from utils.db.retrying import in_transaction
 from utils.memory import PeakRss
 from utils.patterns import ExclusionSet
 from utils.planning import split_id_range
@@ -133,32 +137,64 @@ def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
             writes += label_rows(task_id, chunk.source_table, name, kept_ids, predictions, now)
         new_counts = ts.merge_counts({k: dict(v) for k, v in counts.items()}, batch_counts)
         new_checkpoint = ids[-1] if ids else checkpoint
-        with out.begin() as conn:
-            if ts.should_stop(conn, task_id, lock=True):
-                ts.set_chunk_status(conn, chunk_id, ts.CHUNK_ABORTED)
-                return ts.CHUNK_ABORTED
-            if ids:
-                excluded = len(ids) - len(kept_ids)
-                moved = ts.advance_chunk(
-                    conn,
-                    chunk_id,
-                    checkpoint,
-                    new_checkpoint,
-                    len(ids),
-                    excluded,
-                    len(labeled),
-                    new_counts,
-                    memory.sample(),
-                )
-                if not moved:
-                    conn.rollback()
-                    return FENCED
-                write_labels(conn, writes)
-            if finished:
-                ts.set_chunk_status(conn, chunk_id, ts.CHUNK_DONE)
-        if finished:
-            return ts.CHUNK_DONE
+        batch = Batch(
+            checkpoint,
+            new_checkpoint,
+            len(ids),
+            len(ids) - len(kept_ids),
+            len(labeled),
+            new_counts,
+            memory.sample(),
+            writes,
+            finished,
+        )
+        where = f"task {task_id} chunk {chunk_id} batch after id {checkpoint}"
+        outcome = in_transaction(out, partial(commit_batch, task_id=task_id, chunk_id=chunk_id, batch=batch), where)
+        if outcome is not None:
+            return outcome
         checkpoint, counts = new_checkpoint, new_counts
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch's results, ready to commit."""
+
+    checkpoint: int
+    new_checkpoint: int
+    read: int
+    excluded: int
+    labeled: int
+    label_counts: dict[str, dict[str, int]]
+    peak_rss: int
+    writes: list[dict]
+    finished: bool
+
+
+def commit_batch(conn: Connection, task_id: str, chunk_id: int, batch: Batch) -> str | None:
+    """The batch's labels, checkpoint and counters at once; the chunk's final status, or None to go on."""
+    if ts.should_stop(conn, task_id, lock=True):
+        ts.set_chunk_status(conn, chunk_id, ts.CHUNK_ABORTED)
+        return ts.CHUNK_ABORTED
+    if batch.read:
+        moved = ts.advance_chunk(
+            conn,
+            chunk_id,
+            batch.checkpoint,
+            batch.new_checkpoint,
+            batch.read,
+            batch.excluded,
+            batch.labeled,
+            batch.label_counts,
+            batch.peak_rss,
+        )
+        if not moved:
+            conn.rollback()
+            return FENCED
+        write_labels(conn, batch.writes)
+    if batch.finished:
+        ts.set_chunk_status(conn, chunk_id, ts.CHUNK_DONE)
+        return ts.CHUNK_DONE
+    return None
 
 
 def record_chunk_error(settings: Settings, chunk_id: int, error: BaseException) -> bool:

@@ -55,6 +55,8 @@ def label_chunk(self: Task, task_id: str, chunk_id: int) -> str:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
     if status == labeling.FENCED:
         # Another copy of this chunk owns it: store no result, so the chord counts only the owner's.
+        log.info("task %s chunk %s: another copy of this chunk moved its checkpoint first; this one stops",
+                 task_id, chunk_id)  # fmt: skip
         raise Ignore()
     return status
 

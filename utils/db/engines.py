@@ -24,17 +24,25 @@ def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
     cursor.close()
 
 
-def build_engine(url: str, pool_size: int = 5) -> Engine:
+def build_engine(url: str, pool_size: int = 5, lock_wait_timeout_s: int | None = None) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _on_sqlite_connect)
         return engine
+    connect_args = {}
+    if lock_wait_timeout_s is not None:
+        connect_args["init_command"] = f"SET SESSION innodb_lock_wait_timeout = {int(lock_wait_timeout_s)}"
     return create_engine(
-        url, pool_pre_ping=True, pool_recycle=POOL_RECYCLE_S, pool_size=pool_size, max_overflow=pool_size
+        url,
+        pool_pre_ping=True,
+        pool_recycle=POOL_RECYCLE_S,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        connect_args=connect_args,
     )
 
 
-def get_engine(url: str, pool_size: int = 5) -> Engine:
+def get_engine(url: str, pool_size: int = 5, lock_wait_timeout_s: int | None = None) -> Engine:
     """The engine for `url` in this process; a forked child drops its parent's pool."""
     global _owner_pid
     if os.getpid() != _owner_pid:
@@ -43,7 +51,7 @@ def get_engine(url: str, pool_size: int = 5) -> Engine:
         _engines.clear()
         _owner_pid = os.getpid()
     if url not in _engines:
-        _engines[url] = build_engine(url, pool_size)
+        _engines[url] = build_engine(url, pool_size, lock_wait_timeout_s)
     return _engines[url]
 
 
@@ -55,7 +63,7 @@ def _pool_size(settings: Settings) -> int:
 
 def output_engine(settings: Settings | None = None) -> Engine:
     settings = settings or get_settings()
-    return get_engine(settings.output_url, _pool_size(settings))
+    return get_engine(settings.output_url, _pool_size(settings), settings.output_lock_wait_timeout_s)
 
 
 def source_engine(settings: Settings | None = None) -> Engine:
