@@ -8,9 +8,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ROWS ?= 20000
 BENCH_ROWS ?= 200000
+TRIALS ?= 5
 
 .PHONY: help install run run_api run_worker run_predicting_1 run_predicting_2 run_modeling demo init_db \
-	register_keywords test test_api test_unit lint format bench clean
+	register_keywords test test_api test_unit lint format bench reliability clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -74,6 +75,9 @@ format: install ## apply ruff's formatting and fixes
 
 bench: install ## throughput and memory of the predicting path on MariaDB + Redis
 	$(PY) -m tests.bench --rows $(BENCH_ROWS)
+
+reliability: install ## run the fault matrix TRIALS times (default 5) and write its table into the README
+	$(PY) -m tests.reliability --trials $(TRIALS)
 
 clean: ## remove the embedded default's files under var/
 	rm -rf var

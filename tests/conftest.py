@@ -1,6 +1,7 @@
 """Test configuration. Integration tests run on real MariaDB, Redis and worker processes; when
 MariaDB or Redis is missing they fail with the reason, they are never skipped."""
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -51,6 +52,50 @@ SOURCE_START = datetime(2025, 10, 1)
 SOURCE_DAYS = 517
 RANGE = (datetime(2026, 1, 1), datetime(2027, 1, 1))
 MODEL = "test_keywords"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--trials", type=int, default=1, help="run each fault scenario (marker fault) this many times")
+    parser.addoption("--fault-report", default=None, help="append each fault trial's outcome as a JSON line here")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    trials = int(metafunc.config.getoption("trials"))
+    if trials > 1 and metafunc.definition.get_closest_marker("fault"):
+        metafunc.fixturenames.append("trial")
+        metafunc.parametrize("trial", range(1, trials + 1), indirect=True)
+
+
+@pytest.fixture
+def trial(request: pytest.FixtureRequest) -> int:
+    """The number of this run of a fault scenario under --trials."""
+    return int(request.param)
+
+
+class FaultReport:
+    """Writes each fault trial's outcome and what it measured (record_property) as a JSON line."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if "fault" not in report.keywords or not (report.when == "call" or report.failed):
+            return
+        line = {
+            "test": report.nodeid.split("[")[0],
+            "outcome": report.outcome,
+            "when": report.when,
+            "duration_s": round(report.duration, 3),
+            "measured": dict(report.user_properties),
+        }
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    path = config.getoption("fault_report")
+    if path:
+        config.pluginmanager.register(FaultReport(path), "fault_report")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

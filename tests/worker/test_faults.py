@@ -181,7 +181,7 @@ def test_result_backend_down_while_the_task_finishes(
         server.kill()
     report(recovery, expected)
     assert_labeled_exactly_once(recovery.status, services, keyword_model, expected)
-    assert f"re-sent 1 predicting task(s) silent for 6 s: {task_id}" in worker.output()
+    assert f"sent finalize for 1 predicting task(s) whose chunks all ended 6 s ago: {task_id}" in worker.output()
 
 
 def test_database_connections_killed_mid_task(

@@ -82,6 +82,21 @@ def stale_task_ids(conn: Connection, task_type: str, quiet_since: datetime) -> l
     return list(conn.execute(stmt).scalars())
 
 
+def unrecorded_task_ids(conn: Connection, task_type: str, quiet_since: datetime) -> list[str]:
+    """Started tasks whose chunks have all ended, the last before `quiet_since`, with no outcome
+    recorded: their chord never called finalize (the result backend was down as they ended, say)."""
+    open_chunks = select(chunks.c.id).where(
+        chunks.c.task_id == tasks.c.id, chunks.c.status.in_((CHUNK_PENDING, CHUNK_RUNNING))
+    )
+    last_beat = select(func.max(chunks.c.heartbeat_at)).where(chunks.c.task_id == tasks.c.id).scalar_subquery()
+    stmt = (
+        select(tasks.c.id)
+        .where(tasks.c.type == task_type, tasks.c.status == STARTED, ~open_chunks.exists(), last_beat < quiet_since)
+        .order_by(tasks.c.id)
+    )
+    return list(conn.execute(stmt).scalars())
+
+
 def unfinished_task_ids(conn: Connection, task_type: str) -> list[str]:
     return list(
         conn.execute(

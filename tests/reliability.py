@@ -1,0 +1,119 @@
+"""`make reliability`: run the fault matrix several times and write what it measured into the README.
+
+Every scenario is a test marked `fault` (tests/worker/test_faults.py and the embedded SIGKILL test);
+this runs them with `--trials N`, reads the JSON lines they report, and renders one row per scenario:
+trials, trials survived (every check of the test held), rows lost and duplicate rows summed over the
+trials, and the median seconds from the fault until the task did work again and until it ended.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+START, END = "<!-- reliability:start -->", "<!-- reliability:end -->"
+# Test → the scenario as the README names it, in the order of the table.
+SCENARIOS = {
+    "test_sigkill_a_pool_child_mid_batch": "SIGKILL a pool child mid-batch",
+    "test_sigkill_the_worker_mid_task_and_start_another": "SIGKILL the whole worker, start another",
+    "test_embedded_default_survives_sigkill_of_its_worker": "SIGKILL the worker on the embedded default",
+    "test_a_batch_outliving_the_visibility_timeout_is_fenced": "batches outlive the visibility timeout",
+    "test_redis_restarted_mid_task": "Redis (broker + results) restarted empty mid-task",
+    "test_result_backend_down_while_the_task_finishes": "result backend down while the task finishes",
+    "test_database_connections_killed_mid_task": "MariaDB connections KILLed mid-read and mid-write",
+    "test_lock_wait_timeouts_retry_the_whole_batch": "lock-wait timeouts on the batch commit",
+    "test_a_deadlock_victim_retries_the_whole_batch": "deadlock, a batch commit is the victim",
+    "test_abort_mid_run_writes_nothing_after_it_is_acknowledged": "abort mid-run (ends BREAK, nothing written after)",
+    "test_a_poison_row_fails_its_chunk_after_bounded_attempts": "poison row: model raises (ends FAILURE, 3 attempts)",
+    "test_warm_shutdown_mid_task_then_another_worker": "warm shutdown (SIGTERM) mid-task",
+    "test_children_recycled_after_every_chunk": "pool children recycled by worker_max_memory_per_child",
+    "test_a_task_whose_messages_the_broker_lost_is_sent_again": "worker killed, broker emptied: stale task re-sent",
+    "test_rows_inserted_while_a_task_runs_are_not_labeled": "rows inserted into the range mid-task",
+}
+
+
+def run(trials: int, report: Path, extra: list[str]) -> int:
+    argv = [sys.executable, "-m", "pytest", "-q", "-m", "fault", "-p", "no:cacheprovider"]
+    argv += ["--trials", str(trials), "--fault-report", str(report), *extra]
+    return subprocess.run(argv, cwd=ROOT).returncode
+
+
+def seconds(values: list[float]) -> str:
+    if not values:
+        return "—"
+    if len(values) == 1:
+        return f"{values[0]:.1f}"
+    return f"{statistics.median(values):.1f} ({min(values):.1f}–{max(values):.1f})"
+
+
+def table(lines: list[dict]) -> str:
+    by_test: dict[str, list[dict]] = defaultdict(list)
+    for line in lines:
+        by_test[line["test"].rsplit("::", 1)[-1]].append(line)
+    order = [t for t in SCENARIOS if t in by_test] + sorted(t for t in by_test if t not in SCENARIOS)
+    rows = [
+        "| scenario | trials | survived | rows lost | duplicate rows | work resumed after (s) | task ended after (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for test in order:
+        trials = by_test[test]
+        measured = [t["measured"] for t in trials]
+        counted = [m for m in measured if "rows_lost" in m]
+        lost = str(sum(m["rows_lost"] for m in counted)) if counted else "—"
+        duplicates = str(sum(m["duplicate_rows"] for m in counted)) if counted else "—"
+        resumed = [m["resumed_s"] for m in measured if m.get("resumed_s") is not None]
+        ended = [m["finished_s"] for m in measured if m.get("finished_s") is not None]
+        survived = sum(t["outcome"] == "passed" for t in trials)
+        name = SCENARIOS.get(test, test)
+        rows.append(
+            f"| {name} | {len(trials)} | {survived} | {lost} | {duplicates} | {seconds(resumed)} | {seconds(ended)} |"
+        )
+    return "\n".join(rows)
+
+
+def write_readme(readme: Path, body: str) -> None:
+    text = readme.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise SystemExit(f"{readme} has no {START} … {END} section to write into")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{START}\n{body}\n{END}{tail}", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.reliability", description=__doc__)
+    parser.add_argument("--trials", type=int, default=5)
+    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    parser.add_argument("--json", type=Path, default=ROOT / "var" / "reliability.json", help="the trials, as JSON")
+    parser.add_argument("pytest_args", nargs="*", help="more pytest arguments, e.g. -k sigkill")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "faults.jsonl"
+        code = run(args.trials, report, args.pytest_args)
+        lines = [json.loads(x) for x in report.read_text(encoding="utf-8").splitlines()] if report.exists() else []
+    if not lines:
+        print("no fault trial reported anything", file=sys.stderr)
+        return code or 1
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(lines, ensure_ascii=False, indent=1), encoding="utf-8")
+    when = datetime.now(UTC).strftime("%Y-%m-%d")
+    body = (
+        f"{table(lines)}\n\n"
+        f"Measured by `make reliability TRIALS={args.trials}` on {when} ({platform.machine()}, "
+        f"{len(os.sched_getaffinity(0))} cores, MariaDB and Redis on the same machine)."
+    )
+    print(body)
+    write_readme(args.readme, body)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
