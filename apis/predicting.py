@@ -50,9 +50,14 @@ TASK_TYPE = ts.PREDICTING_TASK
 _TASK_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
-def in_zone(moment: datetime, zone: ZoneInfo) -> datetime:
+def in_zone(moment: datetime, zone: ZoneInfo, field: str) -> datetime:
     """A naive wall-clock time in `zone`: one with an offset is converted, one without is kept."""
-    return moment.astimezone(zone).replace(tzinfo=None) if moment.tzinfo else moment
+    if moment.tzinfo is None:
+        return moment
+    try:
+        return moment.astimezone(zone).replace(tzinfo=None)
+    except OverflowError:
+        raise AudienceError(422, f"{field}: {moment.isoformat()} is out of range in {zone.key}") from None
 
 
 def _check_task_id(task_id: str) -> str:
@@ -100,8 +105,8 @@ def _pattern_snapshot(conn: Connection, name: str) -> PatternSetSnapshot:
 @router.post("/tasks", response_model=TaskCreated, summary="create_task: start labeling source rows")
 def create_task(body: PredictingTaskCreate, settings: SettingsDep, out: OutputEngine, src: SourceEngine) -> TaskCreated:
     # Source time columns hold wall-clock values of the source's zone; compare in that zone.
-    start_time = in_zone(body.start_time, settings.source_zone)
-    end_time = in_zone(body.end_time, settings.source_zone)
+    start_time = in_zone(body.start_time, settings.source_zone, "start_time")
+    end_time = in_zone(body.end_time, settings.source_zone, "end_time")
     if start_time >= end_time:
         raise AudienceError(400, "start_time must be earlier than end_time")
     spec = SourceSpec(

@@ -5,10 +5,11 @@ import contextlib
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import redis
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.exc import OperationalError
 
 from models.keyword import KeywordModel
@@ -18,7 +19,7 @@ from settings import Settings
 from tests.services import free_port
 from utils.db.engines import output_engine
 from utils.db.model_store import add_model
-from utils.db.tables import chunks, tasks
+from utils.db.tables import chunks, labels, tasks
 
 
 def kill_connections(settings: Settings) -> int:
@@ -57,8 +58,12 @@ def wait_for_lock_waiters(conn: Connection, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while waiting_for_locks(conn) == 0:
         if time.monotonic() > deadline:
-            raise AssertionError(f"no worker waited for a row lock within {timeout}s")
-        time.sleep(0.05)
+            sessions = conn.execute(
+                text("SELECT id, command, time, state, LEFT(info, 120) FROM information_schema.processlist")
+            ).all()
+            raise AssertionError(f"no worker waited for a row lock within {timeout}s; sessions: {sessions}")
+        # InnoDB refreshes what innodb_trx shows only after 100 ms without a read of it.
+        time.sleep(0.25)
 
 
 @contextlib.contextmanager
@@ -96,6 +101,47 @@ def deadlock_the_workers(settings: Settings, task_id: str, ballast_rows: int = 2
     finally:
         with engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS deadlock_ballast"))
+
+
+def kill_writers_before_commit(settings: Settings, task_id: str, model: str, pairs: set[tuple[int, str]]) -> int:
+    """KILL the workers' output connections after a batch wrote its checkpoint, before it committed.
+
+    With every batch commit held off by a lock on the task row, a second transaction inserts,
+    uncommitted, every label row the task has yet to write (the same unique key). Once the task row
+    is free, each worker's next batch updates its chunk row and stops at its label INSERT; those
+    waiting sessions are killed, then the inserts are rolled back. The number of sessions killed."""
+    engine = output_engine(settings)
+    table = f"{settings.input_schema}.posts"
+    killed = 0
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        with task_row_locked(settings, task_id):
+            ranges = conn.execute(
+                select(chunks.c.checkpoint, chunks.c.hi).where(chunks.c.task_id == task_id, chunks.c.status != "DONE")
+            ).all()
+            rows = [
+                {"task_id": task_id, "source_table": table, "source_id": i, "model": model, "label": label,
+                 "score": 0, "created_at": datetime(2026, 1, 1)}
+                for i, label in pairs
+                if any(checkpoint < i <= hi for checkpoint, hi in ranges)
+            ]  # fmt: skip
+            conn.execute(insert(labels), rows)
+        with engine.connect() as watcher:
+            wait_for_lock_waiters(watcher)
+            time.sleep(0.5)  # the other process's batch too, most times
+            me = conn.execute(text("SELECT CONNECTION_ID()")).scalar_one()
+            waiting = watcher.execute(
+                text(
+                    "SELECT trx_mysql_thread_id FROM information_schema.innodb_trx "
+                    "WHERE trx_state = 'LOCK WAIT' AND trx_mysql_thread_id <> :me"
+                ),
+                {"me": me},
+            ).scalars()
+            for thread_id in list(waiting):
+                watcher.execute(text(f"KILL CONNECTION {int(thread_id)}"))
+                killed += 1
+        transaction.rollback()
+    return killed
 
 
 class RedisServer:

@@ -29,6 +29,7 @@ SCENARIOS = {
     "test_redis_restarted_mid_task": "Redis (broker + results) restarted empty mid-task",
     "test_result_backend_down_while_the_task_finishes": "result backend down while the task finishes",
     "test_database_connections_killed_mid_task": "MariaDB connections KILLed mid-read and mid-write",
+    "test_output_connection_killed_between_write_and_commit": "output connection KILLed between write and commit",
     "test_lock_wait_timeouts_retry_the_whole_batch": "lock-wait timeouts on the batch commit",
     "test_a_deadlock_victim_retries_the_whole_batch": "deadlock, a batch commit is the victim",
     "test_abort_mid_run_writes_nothing_after_it_is_acknowledged": "abort mid-run (ends BREAK, nothing written after)",

@@ -1,5 +1,6 @@
 """The predicting API's answers and error codes, on MariaDB and Redis (no worker needed)."""
 
+import logging
 import uuid
 
 import pytest
@@ -10,7 +11,7 @@ from apis import deps
 from apis.app import create_app
 from settings import Settings
 from tests.api.conftest import UNREACHABLE, assert_error
-from tests.conftest import task_body
+from tests.conftest import SOURCE_ROWS, task_body
 from utils.db.engines import output_engine
 from workers import labeling
 
@@ -194,7 +195,8 @@ def test_unknown_route_keeps_the_envelope(client: TestClient) -> None:
     assert_error(client.get("/nothing/here"), 404, "Not Found")
 
 
-def test_api_keys_when_configured(services: Settings) -> None:
+def test_api_keys_when_configured(services: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     keyed = services.model_copy(update={"api_keys": ["s3cret"]})
     with TestClient(create_app(keyed)) as c:
         assert c.get("/healthz").status_code == 200
@@ -204,6 +206,8 @@ def test_api_keys_when_configured(services: Settings) -> None:
         assert_error(c.get("/predicting/tasks", headers={"X-API-Key": "wrong"}), 403, "not accepted")
         assert c.get("/predicting/tasks", headers={"X-API-Key": "s3cret"}).status_code == 200
         assert c.get("/predicting/tasks", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+        assert_error(c.get("/predicting/tasks", headers={"Authorization": "Bearer S3CRET"}), 403, "not accepted")
+    assert caplog.records and not any("s3cret" in r.getMessage() for r in caplog.records)  # keys never logged
 
 
 def test_production_refuses_to_start_without_keys(services: Settings) -> None:
@@ -249,3 +253,51 @@ def test_hostile_table_and_column_names_change_nothing(
     assert catalogue(services) == before  # no table created or dropped
     with output_engine(services).connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM tasks")).scalar_one() == tasks_before  # no task stored
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [
+        ("start_time", "0001-01-01T00:00:00+05:00", "start_time: 0001-01-01T00:00:00+05:00 is out of range in UTC"),
+        ("end_time", "9999-12-31T23:59:59-05:00", "end_time: 9999-12-31T23:59:59-05:00 is out of range in UTC"),
+    ],
+)
+def test_times_that_leave_the_calendar_in_the_source_zone_are_422(
+    client: TestClient, source_posts: str, keyword_model: str, field: str, value: str, needle: str
+) -> None:
+    assert_error(client.post("/predicting/tasks", json=task_body(source_posts, **{field: value})), 422, needle)
+
+
+@pytest.mark.parametrize("value", ["10000-01-01T00:00:00", "2026-13-01", "2026-02-30T00:00:00", "", "1e9", "NaN"])
+def test_times_that_are_no_times_are_422(client: TestClient, source_posts: str, value: str) -> None:
+    assert_error(client.post("/predicting/tasks", json=task_body(source_posts, start_time=value)), 422, "start_time")
+
+
+def test_the_widest_range_plans_every_row(
+    client: TestClient, services: Settings, source_posts: str, keyword_model: str
+) -> None:
+    body = task_body(source_posts, start_time="0001-01-01T00:00:00", end_time="9999-12-31T23:59:59.999999")
+    r = client.post("/predicting/tasks", json=body)
+    assert r.status_code == 200, r.text
+    task_id = r.json()["task_id"]
+    chunk_ids = labeling.plan_task(services, task_id)
+    status = client.get(f"/predicting/tasks/{task_id}").json()
+    assert status["progress"]["total"] == SOURCE_ROWS
+    assert len(chunk_ids) == pytest.approx(SOURCE_ROWS / services.chunk_rows, abs=1)
+
+
+def test_json_bodies_have_a_cap_of_their_own(services: Settings, source_posts: str) -> None:
+    with TestClient(create_app(services)) as c:
+        body = task_body(source_posts)
+        body["model_names"] = ["m" * 90] * 100_000  # about 9 MB
+        assert_error(c.post("/predicting/tasks", json=body), 413, "body: the request is over the limit of 8,388,608")
+
+        def streamed():  # no Content-Length: sent chunked
+            yield b'{"model_names": ['
+            for _ in range(9 * 1024):
+                yield b'"' + b"m" * 1000 + b'",'
+            yield b'"m"]}'
+
+        headers = {"content-type": "application/json"}
+        r = c.post("/predicting/tasks", content=streamed(), headers=headers)
+        assert_error(r, 413, "body: the request is over the limit of 8,388,608")

@@ -23,6 +23,7 @@ from tests.faults import (
     RedisServer,
     deadlock_the_workers,
     kill_connections,
+    kill_writers_before_commit,
     store_poison_model,
     task_row_locked,
 )
@@ -203,6 +204,23 @@ def test_database_connections_killed_mid_task(
     report(recovery, expected)
     assert_labeled_exactly_once(recovery.status, services, keyword_model, expected)
     assert "OperationalError" in workers[0].output()  # the cuts did reach the workers
+
+
+def test_output_connection_killed_between_write_and_commit(
+    api: httpx.Client, worker_env: dict, workers: list, tmp_path: Path, services: Settings,
+    source_posts: str, keyword_model: str, expected: dict, report: Report,
+) -> None:  # fmt: skip
+    """The batch's checkpoint moved and half its labels written, then the connection dies: the
+    whole transaction is gone, and the chunk's next attempt redoes the batch."""
+    workers.append(start_worker(worker_env, tmp_path / "worker.log"))
+    task_id = create(api, source_posts, batch_size=200)
+    wait_until_some_done(api, task_id, 400)
+    fault = Fault(api, task_id)
+    assert kill_writers_before_commit(services, task_id, keyword_model, expected["pairs"]) >= 1
+    recovery = fault.watch()
+    report(recovery, expected)
+    assert_labeled_exactly_once(recovery.status, services, keyword_model, expected)
+    assert max(chunk_attempts(services, task_id)) == 2  # a killed batch costs its chunk an attempt
 
 
 def test_lock_wait_timeouts_retry_the_whole_batch(
