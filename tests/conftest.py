@@ -82,6 +82,7 @@ class FaultReport:
         if "fault" not in report.keywords or not (report.when == "call" or report.failed):
             return
         line = {
+            "trial": report.nodeid,
             "test": report.nodeid.split("[")[0],
             "outcome": report.outcome,
             "when": report.when,

@@ -103,17 +103,16 @@ def deadlock_the_workers(settings: Settings, task_id: str, ballast_rows: int = 2
             conn.execute(text("DROP TABLE IF EXISTS deadlock_ballast"))
 
 
-def kill_writers_before_commit(settings: Settings, task_id: str, model: str, pairs: set[tuple[int, str]]) -> int:
-    """KILL the workers' output connections after a batch wrote its checkpoint, before it committed.
+@contextlib.contextmanager
+def label_rows_held(settings: Settings, task_id: str, model: str, pairs: set[tuple[int, str]]) -> Iterator[Connection]:
+    """Hold every label row the task has yet to write, inserted and not committed, until the block
+    ends (then rolled back). Each worker's next batch updates its chunk row, then waits at its label
+    INSERT for this transaction: it is stopped between a write and its commit.
 
-    With every batch commit held off by a lock on the task row, a second transaction inserts,
-    uncommitted, every label row the task has yet to write (the same unique key). Once the task row
-    is free, each worker's next batch updates its chunk row and stops at its label INSERT; those
-    waiting sessions are killed, then the inserts are rolled back. The number of sessions killed."""
-    engine = output_engine(settings)
+    The rows to hold are read while every batch commit is held off by the task row's lock, so no
+    batch commits in between."""
     table = f"{settings.input_schema}.posts"
-    killed = 0
-    with engine.connect() as conn:
+    with output_engine(settings).connect() as conn:
         transaction = conn.begin()
         with task_row_locked(settings, task_id):
             ranges = conn.execute(
@@ -126,21 +125,27 @@ def kill_writers_before_commit(settings: Settings, task_id: str, model: str, pai
                 if any(checkpoint < i <= hi for checkpoint, hi in ranges)
             ]  # fmt: skip
             conn.execute(insert(labels), rows)
-        with engine.connect() as watcher:
-            wait_for_lock_waiters(watcher)
-            time.sleep(0.5)  # the other process's batch too, most times
-            me = conn.execute(text("SELECT CONNECTION_ID()")).scalar_one()
-            waiting = watcher.execute(
-                text(
-                    "SELECT trx_mysql_thread_id FROM information_schema.innodb_trx "
-                    "WHERE trx_state = 'LOCK WAIT' AND trx_mysql_thread_id <> :me"
-                ),
-                {"me": me},
-            ).scalars()
-            for thread_id in list(waiting):
-                watcher.execute(text(f"KILL CONNECTION {int(thread_id)}"))
-                killed += 1
-        transaction.rollback()
+        try:
+            yield conn
+        finally:
+            transaction.rollback()
+
+
+def kill_lock_waiters(settings: Settings) -> int:
+    """KILL the sessions now waiting for a row lock; how many."""
+    killed = 0
+    with output_engine(settings).connect() as watcher:
+        wait_for_lock_waiters(watcher)
+        time.sleep(0.5)  # the other pool process's batch may come to wait too
+        waiting = watcher.execute(
+            text(
+                "SELECT trx_mysql_thread_id FROM information_schema.innodb_trx "
+                "WHERE trx_state = 'LOCK WAIT' AND trx_mysql_thread_id <> CONNECTION_ID()"
+            )
+        ).scalars()
+        for thread_id in list(waiting):
+            watcher.execute(text(f"KILL CONNECTION {int(thread_id)}"))
+            killed += 1
     return killed
 
 

@@ -55,10 +55,31 @@ def seconds(values: list[float]) -> str:
     return f"{statistics.median(values):.1f} ({min(values):.1f}–{max(values):.1f})"
 
 
-def table(lines: list[dict]) -> str:
-    by_test: dict[str, list[dict]] = defaultdict(list)
+def trials_of(lines: list[dict]) -> dict[str, list[dict]]:
+    """Each scenario's trials, one per run of its test: failed if any phase of that run failed,
+    with what the run measured."""
+    runs: dict[str, dict] = {}
     for line in lines:
-        by_test[line["test"].rsplit("::", 1)[-1]].append(line)
+        run = runs.setdefault(line["trial"], {"test": line["test"], "outcome": "passed", "measured": {}})
+        if line["outcome"] != "passed":
+            run["outcome"] = "failed"
+        run["measured"].update(line["measured"])
+    by_test: dict[str, list[dict]] = defaultdict(list)
+    for run in runs.values():
+        by_test[run["test"].rsplit("::", 1)[-1]].append(run)
+    return by_test
+
+
+def summed(measured: list[dict], key: str) -> str:
+    values = [m[key] for m in measured if key in m]
+    if not values:
+        return "—"
+    total = str(sum(values))
+    return total if len(values) == len(measured) else f"{total} ({len(values)} of {len(measured)} measured)"
+
+
+def table(lines: list[dict]) -> str:
+    by_test = trials_of(lines)
     order = [t for t in SCENARIOS if t in by_test] + sorted(t for t in by_test if t not in SCENARIOS)
     rows = [
         "| scenario | trials | survived | rows lost | duplicate rows | work resumed after (s) | task ended after (s) |",
@@ -67,12 +88,10 @@ def table(lines: list[dict]) -> str:
     for test in order:
         trials = by_test[test]
         measured = [t["measured"] for t in trials]
-        counted = [m for m in measured if "rows_lost" in m]
-        lost = str(sum(m["rows_lost"] for m in counted)) if counted else "—"
-        duplicates = str(sum(m["duplicate_rows"] for m in counted)) if counted else "—"
         resumed = [m["resumed_s"] for m in measured if m.get("resumed_s") is not None]
         ended = [m["finished_s"] for m in measured if m.get("finished_s") is not None]
         survived = sum(t["outcome"] == "passed" for t in trials)
+        lost, duplicates = summed(measured, "rows_lost"), summed(measured, "duplicate_rows")
         name = SCENARIOS.get(test, test)
         rows.append(
             f"| {name} | {len(trials)} | {survived} | {lost} | {duplicates} | {seconds(resumed)} | {seconds(ended)} |"

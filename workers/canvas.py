@@ -19,14 +19,18 @@ def chunk_message_id(task_id: str, chunk_id: int) -> str:
     return f"{task_id}-chunk-{chunk_id}"
 
 
+def build_finalize(task_id: str) -> Signature:
+    return signature("predicting.finalize", args=(task_id,), immutable=True)
+
+
 def build_label_chord(task_id: str, chunk_ids: list[int]) -> Signature:
     """`chord(label_chunk × N, finalize)`; finalize also runs if the chord fails. It reads the
     outcome from the database and waits for chunks still running, so a duplicated header result
     (a second copy of a chunk stores none) cannot finish a task early."""
-    callback = signature("predicting.finalize", args=(task_id,), immutable=True)
+    callback = build_finalize(task_id)
     if not chunk_ids:
         return callback
-    callback.link_error(signature("predicting.finalize", args=(task_id,), immutable=True))
+    callback.link_error(build_finalize(task_id))
     header = group(
         [
             signature("predicting.label_chunk", args=(task_id, c), immutable=True).set(

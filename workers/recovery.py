@@ -4,8 +4,8 @@ kombu's SQLAlchemy transport (the embedded default) marks a message invisible wh
 it and gives it back only on a clean shutdown: after a SIGKILL it is gone. So a worker on such a
 broker re-sends every unfinished task when it starts. Redis redelivers what a dead worker held, but
 loses everything when it restarts without persistence: there each worker checks now and then for
-predicting tasks silent longer than STALE_TASK_AFTER_S and plans them again, and, within a minute,
-for tasks whose chunks all ended without their outcome being recorded (the result backend, which
+predicting tasks silent longer than STALE_TASK_AFTER_S and plans them again, and, within two
+minutes, for tasks whose chunks all ended without their outcome being recorded (the result backend, which
 counts the chord, was down as they ended) and sends their finalize.
 
 Sending again is safe: planning is idempotent, finished chunks return at once, a chunk still running
@@ -23,7 +23,7 @@ from celery.signals import worker_ready, worker_shutdown
 from settings import Settings, get_settings
 from utils.db import task_store as ts
 from utils.db.engines import output_engine
-from workers.canvas import build_evaluation, build_label_chord, build_predicting_workflow, build_training
+from workers.canvas import build_evaluation, build_finalize, build_predicting_workflow, build_training
 
 log = logging.getLogger(__name__)
 REDELIVERING_BROKERS = ("redis://", "rediss://", "amqp://", "amqps://", "pyamqp://")
@@ -69,7 +69,7 @@ def finalize_unrecorded(settings: Settings) -> list[str]:
     with output_engine(settings).connect() as conn:
         task_ids = ts.unrecorded_task_ids(conn, ts.PREDICTING_TASK, quiet_since)
     for task_id in task_ids:
-        build_label_chord(task_id, []).apply_async()
+        build_finalize(task_id).apply_async()
     return task_ids
 
 
@@ -81,15 +81,19 @@ def _unrecorded_after_s(settings: Settings) -> float:
 def _watch_for_stale_tasks(settings: Settings, stop: threading.Event) -> None:
     interval = min(60.0, settings.stale_task_after_s / 4)
     while not stop.wait(interval):
+        finalized: list[str] = []
         try:
             finalized = finalize_unrecorded(settings)
+        except Exception:
+            log.exception("the check for unrecorded outcomes failed; trying again in %.0f s", interval)
+        if finalized:
+            log.warning("sent finalize for %d predicting task(s) whose chunks all ended %.0f s ago: %s",
+                        len(finalized), _unrecorded_after_s(settings), ", ".join(finalized))  # fmt: skip
+        try:
             task_ids = resend_stale(settings, skip=finalized)
         except Exception:
             log.exception("the check for stale tasks failed; trying again in %.0f s", interval)
             continue
-        if finalized:
-            log.warning("sent finalize for %d predicting task(s) whose chunks all ended %.0f s ago: %s",
-                        len(finalized), _unrecorded_after_s(settings), ", ".join(finalized))  # fmt: skip
         if task_ids:
             log.warning("re-sent %d predicting task(s) silent for %d s: %s", len(task_ids),
                         settings.stale_task_after_s, ", ".join(task_ids))  # fmt: skip

@@ -287,17 +287,22 @@ def test_the_widest_range_plans_every_row(
 
 
 def test_json_bodies_have_a_cap_of_their_own(services: Settings, source_posts: str) -> None:
+    limit = "body: the request is over the limit of 33,554,432 bytes"
     with TestClient(create_app(services)) as c:
         body = task_body(source_posts)
-        body["model_names"] = ["m" * 90] * 100_000  # about 9 MB
-        assert_error(c.post("/predicting/tasks", json=body), 413, "body: the request is over the limit of 8,388,608")
+        body["model_names"] = ["m" * 90] * 200_000  # about 18 MB: under the cap, so the schema answers
+        assert_error(c.post("/predicting/tasks", json=body), 422, "model_names")
+        body["model_names"] = ["m" * 90] * 400_000  # about 37 MB
+        assert_error(c.post("/predicting/tasks", json=body), 413, limit)
+        # The upload cap is the route's, not the Content-Type's: a multipart header gets no more room.
+        multipart = {"content-type": "multipart/form-data; boundary=b"}
+        assert_error(c.post("/preprocessing/patterns", content=b"x" * (33 << 20), headers=multipart), 413, limit)
 
         def streamed():  # no Content-Length: sent chunked
             yield b'{"model_names": ['
-            for _ in range(9 * 1024):
-                yield b'"' + b"m" * 1000 + b'",'
+            for _ in range(33 * 1024):
+                yield b'"' + b"m" * 1022 + b'",'
             yield b'"m"]}'
 
-        headers = {"content-type": "application/json"}
-        r = c.post("/predicting/tasks", content=streamed(), headers=headers)
-        assert_error(r, 413, "body: the request is over the limit of 8,388,608")
+        r = c.post("/predicting/tasks", content=streamed(), headers={"content-type": "application/json"})
+        assert_error(r, 413, limit)

@@ -6,7 +6,7 @@ clear error). `make reliability` runs these tests several times and tabulates wh
 import re
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -23,9 +23,11 @@ from tests.faults import (
     RedisServer,
     deadlock_the_workers,
     kill_connections,
-    kill_writers_before_commit,
+    kill_lock_waiters,
+    label_rows_held,
     store_poison_model,
     task_row_locked,
+    wait_for_lock_waiters,
 )
 from tests.services import start_api, start_worker, wait_for
 from tests.worker.flow import (
@@ -35,6 +37,7 @@ from tests.worker.flow import (
     chunk_attempts,
     create,
     stored_labels,
+    stored_pairs,
     wait_until_some_done,
 )
 from utils.db.engines import output_engine, source_engine
@@ -44,6 +47,22 @@ from workers.cli import DEMO_RULES, read_keyword_rules
 
 pytestmark = pytest.mark.fault
 Report = Callable[..., None]
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis of this test's own, to kill and start again."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.kill()
+
+
+def end_other_tests_tasks(settings: Settings) -> None:
+    """Mark the unfinished tasks earlier tests left (never run) FAILURE, so the stale-task check of
+    this test's worker sends only this test's task."""
+    with output_engine(settings).begin() as conn:
+        conn.execute(update(tasks).where(tasks.c.status.in_(("PENDING", "STARTED"))).values(status="FAILURE"))
 
 
 def test_sigkill_a_pool_child_mid_batch(
@@ -111,75 +130,65 @@ def test_a_batch_outliving_the_visibility_timeout_is_fenced(
 
 
 def test_redis_restarted_mid_task(
-    worker_env: dict, workers: list, tmp_path: Path, services: Settings,
+    worker_env: dict, workers: list, tmp_path: Path, services: Settings, own_redis: RedisServer,
     source_posts: str, keyword_model: str, expected: dict, report: Report,
 ) -> None:  # fmt: skip
     """Redis (broker and results, no persistence) dies mid-task and comes back empty. The API keeps
     answering from the database, a task sent meanwhile fails with the cause, the workers reconnect,
     and the lost messages are sent again once the task has been silent for STALE_TASK_AFTER_S."""
-    server = RedisServer(tmp_path)
-    server.start()
+    server = own_redis
     env = {**worker_env, "BROKER_URL": server.url(0), "RESULT_BACKEND": server.url(1), "STALE_TASK_AFTER_S": "6"}
-    with output_engine(services).begin() as conn:  # other tests' unfinished tasks are not this test's
-        conn.execute(update(tasks).where(tasks.c.status.in_(("PENDING", "STARTED"))).values(status="FAILURE"))
+    end_other_tests_tasks(services)
     worker = start_worker(env, tmp_path / "worker.log")
     workers.append(worker)
     api_proc, url = start_api(env, tmp_path / "api.log")
     workers.append(api_proc)
-    try:
-        with httpx.Client(base_url=url, timeout=60) as api:
-            task_id = create(api, source_posts, batch_size=100)
-            wait_until_some_done(api, task_id, 1_000)
-            fault = Fault(api, task_id)
-            server.kill()
-            r = api.post("/predicting/tasks", json=task_body(source_posts))
-            assert r.status_code == 500 and "failed to start" in r.json()["error_message"], r.text
-            refused = api.get("/predicting/tasks", params={"status": "FAILURE", "limit": 1}).json()["tasks"][0]
-            assert refused["task_id"] != task_id
-            assert "failed to start" in api.get(f"/predicting/tasks/{refused['task_id']}").json()["error"]
-            assert api.get(f"/predicting/tasks/{task_id}").json()["status"] == "STARTED"
-            time.sleep(2)
-            server.start()
-            recovery = fault.watch()
-    finally:
+    with httpx.Client(base_url=url, timeout=60) as api:
+        task_id = create(api, source_posts, batch_size=100)
+        wait_until_some_done(api, task_id, 1_000)
+        fault = Fault(api, task_id)
         server.kill()
+        r = api.post("/predicting/tasks", json=task_body(source_posts))
+        assert r.status_code == 500 and "failed to start" in r.json()["error_message"], r.text
+        refused = api.get("/predicting/tasks", params={"status": "FAILURE", "limit": 1}).json()["tasks"][0]
+        assert refused["task_id"] != task_id
+        assert "failed to start" in api.get(f"/predicting/tasks/{refused['task_id']}").json()["error"]
+        assert api.get(f"/predicting/tasks/{task_id}").json()["status"] == "STARTED"
+        time.sleep(2)
+        server.start()
+        recovery = fault.watch()
     report(recovery, expected)
     assert_labeled_exactly_once(recovery.status, services, keyword_model, expected)
     assert f"re-sent 1 predicting task(s) silent for 6 s: {task_id}" in worker.output()
 
 
 def test_result_backend_down_while_the_task_finishes(
-    api: httpx.Client, worker_env: dict, workers: list, tmp_path: Path, services: Settings,
+    api: httpx.Client, worker_env: dict, workers: list, tmp_path: Path, services: Settings, own_redis: RedisServer,
     source_posts: str, keyword_model: str, expected: dict, report: Report,
 ) -> None:  # fmt: skip
     """Chunks end while the result backend is gone, so the chord cannot count them. The outcome is
     recorded from the database once the backend is back, and the API never shows PENDING."""
-    server = RedisServer(tmp_path)
-    server.start()
+    server = own_redis
     env = {**worker_env, "RESULT_BACKEND": server.url(0), "STALE_TASK_AFTER_S": "6"}
-    with output_engine(services).begin() as conn:
-        conn.execute(update(tasks).where(tasks.c.status.in_(("PENDING", "STARTED"))).values(status="FAILURE"))
+    end_other_tests_tasks(services)
     worker = start_worker(env, tmp_path / "worker.log")
     workers.append(worker)
-    try:
-        task_id = create(api, source_posts, batch_size=500)
-        wait_until_some_done(api, task_id, expected["rows"] // 2)
-        fault = Fault(api, task_id)
-        server.kill()
-        deadline = time.monotonic() + 60
-        while True:  # the chunks finish into the void
-            with output_engine(services).connect() as conn:
-                statuses = set(conn.execute(select(chunks.c.status).where(chunks.c.task_id == task_id)).scalars())
-            if statuses == {"DONE"}:
-                break
-            assert time.monotonic() < deadline, statuses
-            time.sleep(0.2)
-        time.sleep(2)
-        assert api.get(f"/predicting/tasks/{task_id}").json()["status"] == "STARTED"
-        server.start()
-        recovery = fault.watch()
-    finally:
-        server.kill()
+    task_id = create(api, source_posts, batch_size=500)
+    wait_until_some_done(api, task_id, expected["rows"] // 2)
+    fault = Fault(api, task_id)
+    server.kill()
+    deadline = time.monotonic() + 60
+    while True:  # the chunks finish into the void
+        with output_engine(services).connect() as conn:
+            statuses = set(conn.execute(select(chunks.c.status).where(chunks.c.task_id == task_id)).scalars())
+        if statuses == {"DONE"}:
+            break
+        assert time.monotonic() < deadline, statuses
+        time.sleep(0.2)
+    time.sleep(2)
+    assert api.get(f"/predicting/tasks/{task_id}").json()["status"] == "STARTED"
+    server.start()
+    recovery = fault.watch()
     report(recovery, expected)
     assert_labeled_exactly_once(recovery.status, services, keyword_model, expected)
     assert f"sent finalize for 1 predicting task(s) whose chunks all ended 6 s ago: {task_id}" in worker.output()
@@ -210,13 +219,14 @@ def test_output_connection_killed_between_write_and_commit(
     api: httpx.Client, worker_env: dict, workers: list, tmp_path: Path, services: Settings,
     source_posts: str, keyword_model: str, expected: dict, report: Report,
 ) -> None:  # fmt: skip
-    """The batch's checkpoint moved and half its labels written, then the connection dies: the
+    """A batch has moved its checkpoint and is writing its labels when its connection dies: the
     whole transaction is gone, and the chunk's next attempt redoes the batch."""
     workers.append(start_worker(worker_env, tmp_path / "worker.log"))
     task_id = create(api, source_posts, batch_size=200)
     wait_until_some_done(api, task_id, 400)
     fault = Fault(api, task_id)
-    assert kill_writers_before_commit(services, task_id, keyword_model, expected["pairs"]) >= 1
+    with label_rows_held(services, task_id, keyword_model, expected["pairs"]):
+        assert kill_lock_waiters(services) >= 1
     recovery = fault.watch()
     report(recovery, expected)
     assert_labeled_exactly_once(recovery.status, services, keyword_model, expected)
@@ -227,15 +237,19 @@ def test_lock_wait_timeouts_retry_the_whole_batch(
     api: httpx.Client, worker_env: dict, workers: list, tmp_path: Path, services: Settings,
     source_posts: str, keyword_model: str, expected: dict, report: Report,
 ) -> None:  # fmt: skip
-    """A batch commit that waits longer than OUTPUT_LOCK_WAIT_TIMEOUT_S is rolled back and runs
-    again whole, without spending one of the chunk's attempts."""
+    """A batch commit that waits longer than OUTPUT_LOCK_WAIT_TIMEOUT_S, once for the task row and
+    once at its label INSERT (after it moved its checkpoint), is rolled back and runs again whole,
+    without spending one of the chunk's attempts."""
     env = {**worker_env, "OUTPUT_LOCK_WAIT_TIMEOUT_S": "1"}
     workers.append(start_worker(env, tmp_path / "worker.log"))
     task_id = create(api, source_posts, batch_size=200)
     wait_until_some_done(api, task_id, 400)
+    fault = Fault(api, task_id)
     with task_row_locked(services, task_id):
-        fault = Fault(api, task_id)
-        time.sleep(3)
+        time.sleep(1.5)
+    with label_rows_held(services, task_id, keyword_model, expected["pairs"]) as held:
+        wait_for_lock_waiters(held)
+        time.sleep(1.5)
     recovery = fault.watch()
     report(recovery, expected)
     assert_labeled_exactly_once(recovery.status, services, keyword_model, expected)
@@ -296,10 +310,12 @@ def test_a_poison_row_fails_its_chunk_after_bounded_attempts(
     cause = f"failed after 3 attempts: ValueError: the model cannot handle a text containing '{marker}'"
     assert re.search(rf"chunk {failed[0].id} of \S+ \(ids \d+\.\.\d+\] {re.escape(cause)}", status["error"]), status
 
-    # The other chunks' rows are all labeled, and what the failed chunk stored is counted.
-    written, _ = stored_labels(services, task_id)
-    assert written == sum(status["label_counts"]["poisoned"].values()) > 0
-    assert status["progress"]["done"] == sum(c.rows_read for c in rows) < expected["rows"] + 1
+    # The other chunks labeled every row of theirs, nothing stored is wrong, and all of it is counted.
+    pairs = set(stored_pairs(services, task_id))
+    lo, hi = failed[0].lo, failed[0].hi
+    assert {(i, label) for i, label in expected["pairs"] if not lo < i <= hi} <= pairs <= expected["pairs"]
+    assert len(pairs) == sum(status["label_counts"]["poisoned"].values())
+    assert status["progress"]["total"] == expected["rows"] + 1 > status["progress"]["done"]
     tries = worker.output().count(f"chunk {failed[0].id}: attempt failed")
     time.sleep(5)  # no endless redelivery: nothing runs the chunk again
     assert worker.output().count(f"chunk {failed[0].id}: attempt failed") == tries == 3
@@ -312,8 +328,7 @@ def test_a_task_whose_messages_the_broker_lost_is_sent_again(
 ) -> None:  # fmt: skip
     """Redis restarted without persistence while its worker died: nothing is left to redeliver. A
     worker notices the task has been silent for STALE_TASK_AFTER_S and plans it again."""
-    with output_engine(services).begin() as conn:
-        conn.execute(update(tasks).where(tasks.c.status.in_(("PENDING", "STARTED"))).values(status="FAILURE"))
+    end_other_tests_tasks(services)
     env = {**worker_env, "STALE_TASK_AFTER_S": "6"}
     first = start_worker(env, tmp_path / "first.log")
     workers.append(first)

@@ -50,9 +50,11 @@ def get_engine(url: str, pool_size: int = 5, lock_wait_timeout_s: int | None = N
             engine.dispose(close=False)
         _engines.clear()
         _owner_pid = os.getpid()
-    if url not in _engines:
-        _engines[url] = build_engine(url, pool_size, lock_wait_timeout_s)
-    return _engines[url]
+    # Keyed by the session settings too: a source and an output on the same schema get engines of their own.
+    key = f"{url}|{lock_wait_timeout_s}"
+    if key not in _engines:
+        _engines[key] = build_engine(url, pool_size, lock_wait_timeout_s)
+    return _engines[key]
 
 
 def _pool_size(settings: Settings) -> int:
