@@ -8,10 +8,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ROWS ?= 20000
 BENCH_ROWS ?= 200000
+N ?= 1000000
 TRIALS ?= 5
 
 .PHONY: help install run run_api run_worker run_predicting_1 run_predicting_2 run_modeling demo init_db \
-	register_keywords test test_api test_unit lint format bench reliability clean
+	register_keywords test test_api test_unit lint format bench bench_stages reliability clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -73,8 +74,15 @@ format: install ## apply ruff's formatting and fixes
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: install ## throughput and memory of the predicting path on MariaDB + Redis
-	$(PY) -m tests.bench --rows $(BENCH_ROWS)
+$(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
+bench: $(VENV)/.bench-installed ## N posts (default 1,000,000): Audience vs the database's ceiling and the naive way
+	$(PY) -m tests.benchmarks.scale --rows $(N)
+
+bench_stages: install ## each stage alone (match, read, write, upload) on BENCH_ROWS posts
+	$(PY) -m tests.benchmarks.stages --rows $(BENCH_ROWS)
 
 reliability: install ## run the fault matrix TRIALS times (default 5) and write its table into the README
 	$(PY) -m tests.reliability --trials $(TRIALS)

@@ -1,4 +1,4 @@
-"""`make bench`: throughput and memory of Audience on MariaDB, Redis and real workers.
+"""`make bench_stages`: each stage of Audience alone, and a whole task, on MariaDB, Redis and real workers.
 
 Seeds `--rows` posts into the schema `audience_bench_src`, stores a keyword model of `--keywords`
 keywords, then measures each stage alone in this process (match, keyset read, label write), a
@@ -107,7 +107,7 @@ def peak_rss_of(pid: int) -> int:
 
 def modeling_figures(posts: list[str]) -> list[tuple[str, str, str]]:
     """Training time on the sample data and prediction rows/s on `posts`, per model type, 1 core."""
-    sample = Path(__file__).resolve().parent / "sample_data"
+    sample = Path(__file__).resolve().parent.parent / "sample_data"
 
     def examples(split: str) -> list[tuple[str, list[str]]]:
         lines = (sample / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
@@ -140,7 +140,7 @@ def timed(fn: Callable[[], int], runs: int) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.stages", description=__doc__)
     parser.add_argument("--rows", type=int, default=200_000, help="posts in the source table")
     parser.add_argument("--keywords", type=int, default=1_000, help="keywords in the model")
     parser.add_argument("--runs", type=int, default=2, help="runs of each measurement")
