@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
-from sqlalchemy import Connection
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -34,6 +34,7 @@ from apis.schemas.predicting import (
     TaskSummary,
 )
 from apis.schemas.preprocessing import PatternSetSnapshot
+from apis.status_cache import StatusCache
 from utils.db import pattern_store as ps
 from utils.db import task_store as ts
 from utils.db.label_store import has_labels, labels_of, sample_ids
@@ -48,6 +49,7 @@ router = APIRouter(
 )
 TASK_TYPE = ts.PREDICTING_TASK
 _TASK_ID = re.compile(r"^[0-9a-f]{32}$")
+STATUS_TTL_S = 0.5
 
 
 def in_zone(moment: datetime, zone: ZoneInfo, field: str) -> datetime:
@@ -189,9 +191,31 @@ def list_tasks(
     return TaskList(tasks=summaries, next_cursor=next_task_cursor(fetched, limit))
 
 
-@router.get("/tasks/{task_id}", response_model=TaskDetail, summary="check_status: state and progress of a task")
-def check_status(task_id: str, out: OutputEngine) -> TaskDetail:
+@router.get(
+    "/tasks/{task_id}",
+    response_model=TaskDetail,
+    summary="check_status: state and progress of a task",
+    description=f"Progress may be up to {STATUS_TTL_S} s old: the answer is cached that long.",
+)
+def check_status(task_id: str, out: OutputEngine, request: Request) -> Response:
     _check_task_id(task_id)
+    cache = status_cache(request)
+    body = cache.get(task_id)
+    if body is None:
+        body = _status(task_id, out).model_dump_json().encode()
+        cache.put(task_id, body)
+    return Response(body, media_type="application/json")
+
+
+def status_cache(request: Request) -> StatusCache:
+    """This app's cache of status documents (each app its own, so tests never share one)."""
+    state = request.app.state
+    if not hasattr(state, "status_cache"):
+        state.status_cache = StatusCache(STATUS_TTL_S)
+    return state.status_cache  # type: ignore[no-any-return]
+
+
+def _status(task_id: str, out: Engine) -> TaskDetail:
     with connect_output(out) as conn:
         task = _load_task(conn, task_id)
         live = ts.task_progress(conn, task_id)
@@ -252,7 +276,7 @@ def sample_result(
 
 
 @router.post("/tasks/{task_id}/abort", response_model=AbortAccepted, summary="abort_result: stop a running task")
-def abort_result(task_id: str, out: OutputEngine) -> AbortAccepted:
+def abort_result(task_id: str, out: OutputEngine, request: Request) -> AbortAccepted:
     _check_task_id(task_id)
     try:
         with out.begin() as conn:
@@ -262,4 +286,5 @@ def abort_result(task_id: str, out: OutputEngine) -> AbortAccepted:
                 raise AudienceError(409, f"task already finished with status {finished.status if finished else '?'}")
     except SQLAlchemyError as exc:
         raise AudienceError(500, f"failed to send break status: {exc}") from exc
+    status_cache(request).drop(task_id)
     return AbortAccepted(task_id=task_id, status=task.status, error_message="break status sent to task")

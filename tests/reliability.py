@@ -18,8 +18,9 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.readme import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
-START, END = "<!-- reliability:start -->", "<!-- reliability:end -->"
 # Test → the scenario as the README names it, in the order of the table.
 SCENARIOS = {
     "test_sigkill_a_pool_child_mid_batch": "SIGKILL a pool child mid-batch",
@@ -99,15 +100,6 @@ def table(lines: list[dict]) -> str:
     return "\n".join(rows)
 
 
-def write_readme(readme: Path, body: str) -> None:
-    text = readme.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise SystemExit(f"{readme} has no {START} … {END} section to write into")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{body}\n{END}{tail}", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.reliability", description=__doc__)
     parser.add_argument("--trials", type=int, default=5)
@@ -131,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(os.sched_getaffinity(0))} cores, MariaDB and Redis on the same machine)."
     )
     print(body)
-    write_readme(args.readme, body)
+    write_section(args.readme, "reliability", body)
     return code
 
 

@@ -1,18 +1,21 @@
 """The predicting API's answers and error codes, on MariaDB and Redis (no worker needed)."""
 
 import logging
+import time
 import uuid
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, text, update
 
 from apis import deps
 from apis.app import create_app
+from apis.predicting import STATUS_TTL_S
 from settings import Settings
 from tests.api.conftest import UNREACHABLE, assert_error
 from tests.conftest import SOURCE_ROWS, task_body
 from utils.db.engines import output_engine
+from utils.db.tables import tasks
 from workers import labeling
 
 
@@ -306,3 +309,18 @@ def test_json_bodies_have_a_cap_of_their_own(services: Settings, source_posts: s
 
         r = c.post("/predicting/tasks", content=streamed(), headers={"content-type": "application/json"})
         assert_error(r, 413, limit)
+
+
+def test_status_is_cached_briefly_and_an_abort_shows_at_once(
+    client: TestClient, services: Settings, source_posts: str, keyword_model: str
+) -> None:
+    task_id = client.post("/predicting/tasks", json=task_body(source_posts)).json()["task_id"]
+    url = f"/predicting/tasks/{task_id}"
+    assert client.get(url).json()["error"] is None
+    with output_engine(services).begin() as conn:
+        conn.execute(update(tasks).where(tasks.c.id == task_id).values(error="changed behind the API's back"))
+    assert client.get(url).json()["error"] is None  # the cached answer
+    time.sleep(STATUS_TTL_S + 0.1)
+    assert client.get(url).json()["error"] == "changed behind the API's back"
+    assert client.post(f"{url}/abort").status_code == 200
+    assert client.get(url).json()["abort_requested"] is True  # this process's own change drops the entry
