@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-naive", action="store_true", help="skip the naive pipeline (slow)")
     parser.add_argument("--only", default="", help="run only the Audience runs whose names contain one of these words")
     parser.add_argument("--json", type=Path, default=Path("var/bench.json"))
-    parser.add_argument("--readme", type=Path, default=Path("README.md"), help="where the table is written")
+    parser.add_argument("--readme", default="README.md", help="where the table is written; - for nowhere")
     args = parser.parse_args(argv)
 
     settings = get_settings()
@@ -279,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     table = render(result)
     print(table)
     command = "make bench" if args.rows == 1_000_000 else f"make bench N={args.rows}"
-    write_section(args.readme, "bench", f"{table}\n\nMeasured by `{command}`.")
+    if args.readme != "-":
+        write_section(Path(args.readme), "bench", f"{table}\n\nMeasured by `{command}`.")
     return 0
 
 
