@@ -173,8 +173,8 @@ def test_result_backend_down_while_the_task_finishes(
     end_other_tests_tasks(services)
     worker = start_worker(env, tmp_path / "worker.log")
     workers.append(worker)
-    task_id = create(api, source_posts, batch_size=500)
-    wait_until_some_done(api, task_id, expected["rows"] // 2)
+    task_id = create(api, source_posts, batch_size=100)
+    wait_until_some_done(api, task_id, expected["rows"] // 4)
     fault = Fault(api, task_id)
     server.kill()
     deadline = time.monotonic() + 60
