@@ -42,7 +42,7 @@ def naive_pipeline(
     `to_sql(method="multi")` into a table of its own: the script a user writes instead. (rows, seconds)."""
     import pandas as pd
 
-    label_of = {}
+    label_of: dict[str, set[str]] = {}
     for label, keyword in rules:
         label_of.setdefault(keyword.casefold(), set()).add(label)
     pattern = re.compile("|".join(re.escape(k) for k in sorted(label_of, key=len, reverse=True)))

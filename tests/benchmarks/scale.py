@@ -15,50 +15,29 @@ import io
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-BENCH_ENV = {
-    "ENV": "development",
-    "VAR_DIR": tempfile.mkdtemp(prefix="audience-bench-var-"),
-    "OUTPUT_HOST": "127.0.0.1",
-    "OUTPUT_PORT": "3306",
-    "OUTPUT_USER": "root",
-    "OUTPUT_PASSWORD": "",
-    "OUTPUT_SCHEMA": "audience_bench_out",
-    "INPUT_HOST": "127.0.0.1",
-    "INPUT_PORT": "3306",
-    "INPUT_USER": "root",
-    "INPUT_PASSWORD": "",
-    "INPUT_SCHEMA": "audience_bench_src",
-    "BROKER_URL": "redis://127.0.0.1:6379/12",
-    "RESULT_BACKEND": "redis://127.0.0.1:6379/13",
-    "API_KEYS": "",
-    "LOG_LEVEL": "INFO",
-}
-os.environ.update({k: os.environ.get(f"BENCH_{k}", v) for k, v in BENCH_ENV.items()})
+import httpx
+import psutil
 
-import httpx  # noqa: E402
-import psutil  # noqa: E402
-import redis  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-
-from models.keyword import KeywordModel, KeywordRule  # noqa: E402
-from models.rules import RuleModel  # noqa: E402
-from models.training import train as train_model  # noqa: E402
-from settings import get_settings  # noqa: E402
-from tests.benchmarks.baselines import database_ceiling, naive_pipeline  # noqa: E402
-from tests.benchmarks.corpus import YEAR_START, keywords  # noqa: E402
-from tests.benchmarks.source_table import ensure_posts  # noqa: E402
-from tests.readme import write_section  # noqa: E402
-from tests.services import Process, start_api, start_worker  # noqa: E402
-from utils.db.engines import ensure_database, init_output_schema, output_engine, source_engine  # noqa: E402
-from utils.db.model_store import add_model  # noqa: E402
-from utils.rule_files import Rule, read_rules  # noqa: E402
+import tests.benchmarks.bench_env  # noqa: F401 - sets the bench settings before anything reads them
+from models.keyword import KeywordModel, KeywordRule
+from models.rules import RuleModel
+from models.training import train as train_model
+from settings import get_settings
+from tests.benchmarks.baselines import database_ceiling, naive_pipeline
+from tests.benchmarks.corpus import YEAR_START, keywords
+from tests.benchmarks.fresh import fresh_start
+from tests.benchmarks.source_table import ensure_posts
+from tests.readme import write_section
+from tests.services import Process, start_api, start_worker
+from utils.db.engines import output_engine, source_engine
+from utils.db.model_store import add_model
+from utils.rule_files import Rule, read_rules
 
 MB = 1024 * 1024
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
@@ -214,20 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = get_settings()
-    try:
-        redis.Redis.from_url(settings.broker_url, socket_connect_timeout=3).ping()
-        ensure_database(settings.source_url)
-        ensure_database(settings.output_url)
-    except Exception as exc:
-        print(f"bench needs MariaDB and Redis on 127.0.0.1: {exc}", file=sys.stderr)
+    if problem := fresh_start(settings):
+        print(problem, file=sys.stderr)
         return 1
-    for url in (settings.broker_url, settings.result_backend):
-        redis.Redis.from_url(url).flushdb()
-    with output_engine(settings).begin() as conn:  # the bench owns its output schema
-        conn.execute(text(f"DROP DATABASE `{settings.output_schema}`"))
-    output_engine(settings).dispose()
-    ensure_database(settings.output_url)
-    init_output_schema(settings)
 
     rules = keywords(args.keywords)
     names = store_models(rules)

@@ -13,50 +13,31 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-BENCH_ENV = {
-    "ENV": "development",
-    "VAR_DIR": tempfile.mkdtemp(prefix="audience-bench-var-"),
-    "OUTPUT_HOST": "127.0.0.1",
-    "OUTPUT_PORT": "3306",
-    "OUTPUT_USER": "root",
-    "OUTPUT_PASSWORD": "",
-    "OUTPUT_SCHEMA": "audience_bench_out",
-    "INPUT_HOST": "127.0.0.1",
-    "INPUT_PORT": "3306",
-    "INPUT_USER": "root",
-    "INPUT_PASSWORD": "",
-    "INPUT_SCHEMA": "audience_bench_src",
-    "BROKER_URL": "redis://127.0.0.1:6379/12",
-    "RESULT_BACKEND": "redis://127.0.0.1:6379/13",
-    "API_KEYS": "",
-}
-os.environ.update({k: os.environ.get(f"BENCH_{k}", v) for k, v in BENCH_ENV.items()})
+import httpx
+from sqlalchemy import delete
 
-import httpx  # noqa: E402
-import redis  # noqa: E402
-from sqlalchemy import delete, text  # noqa: E402
-
-from models.keyword import KeywordModel, KeywordRule  # noqa: E402
-from models.params import MODEL_TYPES  # noqa: E402
-from models.training import train as train_model  # noqa: E402
-from settings import get_settings  # noqa: E402
-from tests.services import start_api, start_worker, wait_for  # noqa: E402
-from utils.db.engines import ensure_database, init_output_schema, output_engine, source_engine  # noqa: E402
-from utils.db.label_store import label_rows, write_labels  # noqa: E402
-from utils.db.model_store import add_model  # noqa: E402
-from utils.db.tables import labels  # noqa: E402
-from utils.demo import DEMO_YEAR_START, generate_posts, posts_table, seed_posts  # noqa: E402
-from utils.memory import PeakRss  # noqa: E402
-from utils.rule_files import read_rules  # noqa: E402
-from utils.source import SourceSpec, reflect_source  # noqa: E402
-from utils.text import join_columns  # noqa: E402
-from workers.cli import DEMO_RULES, read_keyword_rules  # noqa: E402
+import tests.benchmarks.bench_env  # noqa: F401 - sets the bench settings before anything reads them
+from models.keyword import KeywordModel, KeywordRule
+from models.params import MODEL_TYPES
+from models.training import train as train_model
+from settings import get_settings
+from tests.benchmarks.fresh import fresh_start
+from tests.services import start_api, start_worker, wait_for
+from utils.db.engines import output_engine, source_engine
+from utils.db.label_store import label_rows, write_labels
+from utils.db.model_store import add_model
+from utils.db.tables import labels
+from utils.demo import DEMO_YEAR_START, generate_posts, posts_table, seed_posts
+from utils.memory import PeakRss
+from utils.rule_files import read_rules
+from utils.source import SourceSpec, reflect_source
+from utils.text import join_columns
+from workers.cli import DEMO_RULES, read_keyword_rules
 
 MODEL = "bench_keywords"
 MB = 1024 * 1024
@@ -150,21 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = get_settings()
-    try:
-        redis.Redis.from_url(settings.broker_url, socket_connect_timeout=3).ping()
-        ensure_database(settings.source_url)
-        ensure_database(settings.output_url)
-    except Exception as exc:
-        print(f"bench needs MariaDB and Redis on 127.0.0.1: {exc}", file=sys.stderr)
+    if problem := fresh_start(settings):
+        print(problem, file=sys.stderr)
         return 1
-    for url in (settings.broker_url, settings.result_backend):
-        redis.Redis.from_url(url).flushdb()
-    # The bench owns its output schema: start from the tables this version of Audience creates.
-    with output_engine(settings).begin() as conn:
-        conn.execute(text(f"DROP DATABASE `{settings.output_schema}`"))
-    output_engine(settings).dispose()  # its pooled connections had the dropped schema selected
-    ensure_database(settings.output_url)
-    init_output_schema(settings)
 
     began = time.perf_counter()
     seed_posts(source_engine(settings), posts_table("posts"), args.rows)
