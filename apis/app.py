@@ -9,6 +9,7 @@ from apis import documenting, modeling, predicting, preprocessing
 from apis.deps import OutputEngine, require_api_key
 from apis.errors import AudienceError, install_error_handlers
 from apis.limits import BodyLimit
+from apis.status_cache import StatusCache
 from settings import Settings, get_settings
 from utils.db.engines import init_output_schema
 
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if given is not None:
         app.dependency_overrides[get_settings] = lambda: given
     install_error_handlers(app)
+    app.state.status_cache = StatusCache(predicting.STATUS_TTL_S)  # each app its own, so tests never share one
     app.add_middleware(BodyLimit, max_bytes=settings.upload_max_bytes)
     for router in (documenting.router, modeling.router, predicting.router, preprocessing.router):
         app.include_router(router, dependencies=[Depends(require_api_key)])

@@ -208,11 +208,9 @@ def check_status(task_id: str, out: OutputEngine, request: Request) -> Response:
 
 
 def status_cache(request: Request) -> StatusCache:
-    """This app's cache of status documents (each app its own, so tests never share one)."""
-    state = request.app.state
-    if not hasattr(state, "status_cache"):
-        state.status_cache = StatusCache(STATUS_TTL_S)
-    return state.status_cache  # type: ignore[no-any-return]
+    """This app's cache of status documents (made in `create_app`)."""
+    cache: StatusCache = request.app.state.status_cache
+    return cache
 
 
 def _status(task_id: str, out: Engine) -> TaskDetail:

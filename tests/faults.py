@@ -24,7 +24,6 @@ from utils.db.tables import chunks, labels, tasks
 
 def kill_connections(settings: Settings) -> int:
     """KILL every other connection to the test schemas: the workers' reads and writes in flight."""
-    killed = 0
     with output_engine(settings).connect() as conn:
         rows = conn.execute(
             text(
@@ -33,12 +32,18 @@ def kill_connections(settings: Settings) -> int:
             ),
             {"a": settings.input_schema, "b": settings.output_schema},
         ).scalars()
-        for connection_id in list(rows):
-            try:
-                conn.execute(text(f"KILL CONNECTION {int(connection_id)}"))
-                killed += 1
-            except OperationalError:  # it ended by itself meanwhile
-                pass
+        return _kill(conn, list(rows))
+
+
+def _kill(conn: Connection, connection_ids: list[int]) -> int:
+    """KILL these connections; how many were still there to kill."""
+    killed = 0
+    for connection_id in connection_ids:
+        try:
+            conn.execute(text(f"KILL CONNECTION {int(connection_id)}"))
+            killed += 1
+        except OperationalError:  # it ended by itself meanwhile
+            pass
     return killed
 
 
@@ -133,7 +138,6 @@ def label_rows_held(settings: Settings, task_id: str, model: str, pairs: set[tup
 
 def kill_lock_waiters(settings: Settings) -> int:
     """KILL the sessions now waiting for a row lock; how many."""
-    killed = 0
     with output_engine(settings).connect() as watcher:
         wait_for_lock_waiters(watcher)
         time.sleep(0.5)  # the other pool process's batch may come to wait too
@@ -143,10 +147,7 @@ def kill_lock_waiters(settings: Settings) -> int:
                 "WHERE trx_state = 'LOCK WAIT' AND trx_mysql_thread_id <> CONNECTION_ID()"
             )
         ).scalars()
-        for thread_id in list(waiting):
-            watcher.execute(text(f"KILL CONNECTION {int(thread_id)}"))
-            killed += 1
-    return killed
+        return _kill(watcher, list(waiting))
 
 
 class RedisServer:

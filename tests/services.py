@@ -53,6 +53,14 @@ class Process:
         self.kill(signal.SIGTERM)
 
 
+def peak_rss_of(pid: int) -> int:
+    """The high-water mark of a process's resident memory (Linux VmHWM), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 def start_worker(
     env: Mapping[str, str], log: Path, name: str = "test", queues: str = "predicting", timeout: float = 60
 ) -> Process:

@@ -11,6 +11,7 @@ Prints a Markdown table and writes every figure to a JSON file.
 
 import argparse
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -34,7 +35,7 @@ from tests.benchmarks.corpus import YEAR_START, keywords
 from tests.benchmarks.fresh import fresh_start
 from tests.benchmarks.source_table import ensure_posts
 from tests.readme import write_section
-from tests.services import Process, start_api, start_worker
+from tests.services import Process, peak_rss_of, start_api, start_worker
 from utils.db.engines import output_engine, source_engine
 from utils.db.model_store import add_model
 from utils.rule_files import Rule, read_rules
@@ -69,13 +70,8 @@ def store_models(rules: list[tuple[str, str]]) -> dict[str, str]:
 
 def peak_rss(worker: Process) -> list[int]:
     """The high-water mark of resident memory of each process of a worker (Linux VmHWM), in bytes."""
-    peaks = []
     root = psutil.Process(worker.proc.pid)
-    for proc in [root, *root.children(recursive=True)]:
-        for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                peaks.append(int(line.split()[1]) * 1024)
-    return peaks
+    return [peak_rss_of(proc.pid) for proc in [root, *root.children(recursive=True)]]
 
 
 class StatusLoad:
@@ -153,16 +149,11 @@ def run_task(
             created.raise_for_status()
             task_id = created.json()["task_id"]
             poll = StatusLoad(url, task_id) if load else None
-            if poll:
-                poll.__enter__()
-            try:
+            with poll or contextlib.nullcontext():
                 while (status := client.get(f"/predicting/tasks/{task_id}").json())["status"] not in (
                     "SUCCESS", "FAILURE", "BREAK",
                 ):  # fmt: skip
                     time.sleep(0.2)
-            finally:
-                if poll:
-                    poll.__exit__()
             seconds = time.perf_counter() - began
             if status["status"] != "SUCCESS":
                 raise RuntimeError(f"task {task_id} ended {status['status']}: {status.get('error')}")

@@ -27,7 +27,7 @@ from models.params import MODEL_TYPES
 from models.training import train as train_model
 from settings import get_settings
 from tests.benchmarks.fresh import fresh_start
-from tests.services import start_api, start_worker, wait_for
+from tests.services import peak_rss_of, start_api, start_worker, wait_for
 from utils.db.engines import output_engine, source_engine
 from utils.db.label_store import label_rows, write_labels
 from utils.db.model_store import add_model
@@ -76,14 +76,6 @@ def upload_dataset(client: httpx.Client, content: bytes) -> float:
     )
     r.raise_for_status()
     return int(r.json()["rows"]) / (time.perf_counter() - began)
-
-
-def peak_rss_of(pid: int) -> int:
-    """The high-water mark of a process's resident memory (Linux), in bytes."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    return 0
 
 
 def modeling_figures(posts: list[str]) -> list[tuple[str, str, str]]:

@@ -14,12 +14,12 @@ from utils.db.tables import chunks, labels
 FINISHED = ("SUCCESS", "FAILURE", "BREAK")
 
 
-def stored_labels(settings: Settings, task_id: str) -> tuple[int, set[int]]:
-    """The number of label rows of a task, and the source ids they label."""
+def label_count(settings: Settings, task_id: str) -> int:
+    """The number of label rows of a task."""
     with output_engine(settings).connect() as conn:
-        total = conn.execute(select(func.count()).select_from(labels).where(labels.c.task_id == task_id)).scalar_one()
-        ids = set(conn.execute(select(labels.c.source_id).where(labels.c.task_id == task_id).distinct()).scalars())
-    return total, ids
+        return int(
+            conn.execute(select(func.count()).select_from(labels).where(labels.c.task_id == task_id)).scalar_one()
+        )
 
 
 def stored_pairs(settings: Settings, task_id: str) -> list[tuple[int, str]]:

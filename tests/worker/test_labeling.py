@@ -7,12 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from settings import Settings
 from tests.conftest import RANGE, SOURCE_DAYS, SOURCE_ROWS, SOURCE_START
 from tests.oracle import keyword_oracle
+from tests.worker.flow import label_count
 from utils.db import task_store as ts
 from utils.db.engines import output_engine, source_engine
 from utils.db.model_store import latest_models
@@ -45,11 +46,6 @@ def make_task(
         }
         ts.create_task(conn, task_id, "predicting", config)
     return task_id
-
-
-def label_count(settings: Settings, task_id: str) -> int:
-    with output_engine(settings).connect() as conn:
-        return conn.execute(select(func.count()).select_from(labels).where(labels.c.task_id == task_id)).scalar_one()
 
 
 def test_plan_label_finalize_match_the_oracle(
