@@ -1,7 +1,7 @@
 """Keyword rule model: a label applies when any of its keywords occurs in the text.
 
-Matching uses one Aho-Corasick automaton over all keywords, so the cost per text is linear in
-its length whatever the number of keywords. A row may get several labels; a label's score is
+Matching uses one Aho-Corasick automaton over all keywords (`models.literals`), so the cost per text
+is linear in its length whatever the number of keywords. A row may get several labels; a label's score is
 the summed weight of its distinct keywords found in the text. With `min_score`, labels scoring
 less are left out (for example 2.0: two keywords, or one heavy one).
 """
@@ -10,9 +10,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import ahocorasick
-
 from models.base import RowLabels
+from models.literals import LiteralMatcher
 from models.versions import installed_versions
 from utils.text import normalize
 
@@ -30,13 +29,15 @@ class KeywordModel:
     def __init__(self, rules: Iterable[KeywordRule], min_score: float | None = None) -> None:
         self.rules = list(rules)
         self.min_score = min_score
-        self._automaton: ahocorasick.Automaton | None = None
+        self._matcher: LiteralMatcher | None = None
+        # The labels and weights of each keyword, by the keyword's number in the matcher.
+        self._targets: list[tuple[tuple[int, float], ...]] = []
 
     @property
     def labels_(self) -> list[str]:
         return sorted({rule.label for rule in self.rules})
 
-    def _build(self) -> ahocorasick.Automaton:
+    def _build(self) -> LiteralMatcher:
         if not self.rules:
             raise ValueError("a keyword model needs at least one rule")
         label_index = {label: i for i, label in enumerate(self.labels_)}
@@ -48,41 +49,36 @@ class KeywordModel:
                 raise ValueError(f"empty keyword for label {rule.label!r}")
             per_label = targets.setdefault(keyword, {})
             per_label[label_index[rule.label]] = max(per_label.get(label_index[rule.label], 0.0), rule.weight)
-        automaton = ahocorasick.Automaton()
-        for number, (keyword, per_label) in enumerate(targets.items()):
-            automaton.add_word(keyword, (number, tuple(per_label.items())))
-        automaton.make_automaton()
-        return automaton
+        self._targets = [tuple(per_label.items()) for per_label in targets.values()]
+        return LiteralMatcher(list(targets))
 
     @property
-    def automaton(self) -> ahocorasick.Automaton:
-        if self._automaton is None:
-            self._automaton = self._build()
-        return self._automaton
+    def matcher(self) -> LiteralMatcher:
+        if self._matcher is None:
+            self._matcher = self._build()
+        return self._matcher
 
     def predict(self, texts: list[str]) -> list[RowLabels]:
-        automaton = self.automaton
+        found = self.matcher.found
+        targets = self._targets
         names = self.labels_
         floor = self.min_score
         out: list[RowLabels] = []
         for text in texts:
-            if not text:
+            numbers = found(text) if text else ()
+            if not numbers:
                 out.append([])
                 continue
-            seen: set[int] = set()
             scores: dict[int, float] = {}
-            for _end, (number, per_label) in automaton.iter(normalize(text)):
-                if number in seen:
-                    continue
-                seen.add(number)
-                for label, weight in per_label:
+            for number in numbers:
+                for label, weight in targets[number]:
                     scores[label] = scores.get(label, 0.0) + weight
             out.append([(names[i], scores[i]) for i in sorted(scores) if floor is None or scores[i] >= floor])
         return out
 
     def library_versions(self) -> dict[str, str]:
         """For the record only: the model is stored as JSON, so no version is checked on loading."""
-        return installed_versions(["pyahocorasick"])
+        return installed_versions(["ahocorasick-rs"])
 
     def to_bytes(self) -> bytes:
         data: dict = {"kind": self.kind, "rules": [[r.label, r.keyword, r.weight] for r in self.rules]}

@@ -7,7 +7,7 @@ removal): keywords are normalised the same way, and regexes are matched case-ins
 pattern written `iPhone` still finds the folded `iphone`. Regexes are not normalised themselves
 (that could change their meaning), so they should name half-width characters.
 
-Keywords go through one Aho-Corasick pass and regexes through one RE2 set, so the cost per text
+Keywords go through one Aho-Corasick pass (`models.literals`) and regexes through one RE2 set, so the cost per text
 does not grow with the number of rules; RE2 keeps a hostile pattern from hanging a worker.
 """
 
@@ -15,9 +15,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-import ahocorasick
-
 from models.base import RowLabels
+from models.literals import LiteralMatcher
 from models.versions import installed_versions
 from utils.patterns import ExclusionSet
 from utils.rule_files import KINDS, Rule
@@ -44,7 +43,8 @@ class RuleModel:
         self.min_score = min_score
         position = {label: i for i, label in enumerate(self.labels_)}
         self._label_of = [position[rule.label] for rule in self.rules]
-        self._keywords: ahocorasick.Automaton | None = None
+        self._keywords: LiteralMatcher | None = None
+        self._rules_of: list[tuple[int, ...]] = []  # rule numbers by keyword number
         self._regex_rules = [i for i, rule in enumerate(self.rules) if rule.kind == "regex"]
         # Compiled now, so a pattern RE2 refuses fails at training, not in a worker.
         self._regexes = ExclusionSet([self.rules[i].pattern for i in self._regex_rules], case_sensitive=False)
@@ -53,7 +53,7 @@ class RuleModel:
     def labels_(self) -> list[str]:
         return sorted({rule.label for rule in self.rules})
 
-    def _automaton(self) -> ahocorasick.Automaton | None:
+    def _matcher(self) -> LiteralMatcher | None:
         if self._keywords is None:
             by_keyword: dict[str, list[int]] = {}
             for number, rule in enumerate(self.rules):
@@ -61,22 +61,22 @@ class RuleModel:
                     by_keyword.setdefault(rule.pattern, []).append(number)
             if not by_keyword:
                 return None
-            automaton = ahocorasick.Automaton()
-            for keyword, numbers in by_keyword.items():
-                automaton.add_word(keyword, tuple(numbers))
-            automaton.make_automaton()
-            self._keywords = automaton
+            self._rules_of = [tuple(numbers) for numbers in by_keyword.values()]
+            self._keywords = LiteralMatcher(list(by_keyword))
         return self._keywords
 
     def matching_rules(self, text: str) -> set[int]:
         """Indices into `self.rules` of the rules that match `text` (normalised here)."""
-        folded = normalize(text)
-        automaton = self._automaton()
+        matcher = self._matcher()
         found: set[int] = set()
-        if automaton is not None:
-            for _end, numbers in automaton.iter(folded):
-                found.update(numbers)
-        found.update(self._regex_rules[i] for i in self._regexes.matches(folded))
+        if self._regex_rules:
+            folded = normalize(text)
+            found.update(self._regex_rules[i] for i in self._regexes.matches(folded))
+            keywords = matcher.found_normalized(folded) if matcher else set()
+        else:
+            keywords = matcher.found(text) if matcher else set()
+        for keyword in keywords:
+            found.update(self._rules_of[keyword])
         return found
 
     def predict(self, texts: list[str]) -> list[RowLabels]:
@@ -94,7 +94,7 @@ class RuleModel:
 
     def library_versions(self) -> dict[str, str]:
         """For the record only: the model is stored as JSON, so no version is checked on loading."""
-        return installed_versions(["pyahocorasick", "google-re2"])
+        return installed_versions(["ahocorasick-rs", "google-re2"])
 
     def to_bytes(self) -> bytes:
         data: dict[str, Any] = {

@@ -93,7 +93,7 @@ def _rule_model(model_type: str, params: dict[str, Any], rules: Sequence[Rule] |
         if not keywords:
             raise ValueError("the rule set has no keyword rules; a model of type 'regex' uses regex rules")
         keyword_model = KeywordModel(keywords, params["min_score"])
-        keyword_model.automaton  # noqa: B018  (built now, so a bad keyword fails here, not in a worker)
+        keyword_model.matcher  # noqa: B018  (built now, so a bad keyword fails here, not in a worker)
         return TrainedModel(model_type, params, keyword_model)
     return TrainedModel(model_type, params, RuleModel(rules, params["min_score"]))
 

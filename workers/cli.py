@@ -2,7 +2,6 @@
 
 import argparse
 import csv
-import importlib.metadata
 import sys
 from pathlib import Path
 
@@ -42,7 +41,7 @@ def read_keyword_rules(path: Path) -> list[KeywordRule]:
 def register_keyword_model(name: str, path: Path) -> tuple[int, str]:
     """Store a keyword model built from a rules CSV as a new version of `name`."""
     model = KeywordModel(read_keyword_rules(path))
-    model.automaton  # noqa: B018 - build once so a bad rule set fails here, not in a worker
+    model.matcher  # noqa: B018 - build once so a bad rule set fails here, not in a worker
     init_output_schema()
     with output_engine().begin() as conn:
         row = add_model(
@@ -52,7 +51,7 @@ def register_keyword_model(name: str, path: Path) -> tuple[int, str]:
             model.to_bytes(),
             model.labels_,
             {"rules_file": path.name, "rules": len(model.rules)},
-            {"pyahocorasick": importlib.metadata.version("pyahocorasick")},
+            model.library_versions(),
         )
     return row.version, row.sha256
 

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from settings import Settings
 from utils.db import task_store as ts
 from utils.db.engines import output_engine, source_engine
-from utils.db.label_store import label_rows, write_labels
+from utils.db.label_store import LabelRows, label_rows, write_labels
 from utils.db.retrying import in_transaction
 from utils.memory import PeakRss
 from utils.patterns import ExclusionSet
@@ -124,7 +124,7 @@ def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
         now = ts.utcnow()
         labeled: set[int] = set()
         batch_counts: dict[str, dict[str, int]] = {}
-        writes: list[dict] = []
+        writes = LabelRows(task_id, chunk.source_table, now, [])
         for name, labeler in labelers:
             predictions = labeler.predict(texts) if texts else []
             per_label: dict[str, int] = {}
@@ -134,7 +134,7 @@ def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
                 for label, _score in row_labels:
                     per_label[label] = per_label.get(label, 0) + 1
             batch_counts[name] = per_label
-            writes += label_rows(task_id, chunk.source_table, name, kept_ids, predictions, now)
+            writes.rows.extend(label_rows(name, kept_ids, predictions))
         new_counts = ts.merge_counts({k: dict(v) for k, v in counts.items()}, batch_counts)
         new_checkpoint = ids[-1] if ids else checkpoint
         batch = Batch(
@@ -166,7 +166,7 @@ class Batch:
     labeled: int
     label_counts: dict[str, dict[str, int]]
     peak_rss: int
-    writes: list[dict]
+    writes: LabelRows
     finished: bool
 
 

@@ -29,7 +29,7 @@ from settings import get_settings
 from tests.benchmarks.fresh import fresh_start
 from tests.services import peak_rss_of, start_api, start_worker, wait_for
 from utils.db.engines import output_engine, source_engine
-from utils.db.label_store import label_rows, write_labels
+from utils.db.label_store import LabelRows, label_rows, write_labels
 from utils.db.model_store import add_model
 from utils.db.tables import labels
 from utils.demo import DEMO_YEAR_START, generate_posts, posts_table, seed_posts
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         return len(sample)
 
     median, low = timed(match, args.runs)
-    results.append((f"match {len(model.rules):,} keywords (pyahocorasick), 1 core", f"{median:,.0f}", f"{low:,.0f}"))
+    results.append((f"match {len(model.rules):,} keywords (ahocorasick-rs), 1 core", f"{median:,.0f}", f"{low:,.0f}"))
 
     spec = SourceSpec((f"{settings.input_schema}.posts",), "id", ("title", "content"), "post_time")
     table = reflect_source(source_engine(settings), spec)[spec.tables[0]]
@@ -166,15 +166,15 @@ def main(argv: list[str] | None = None) -> int:
 
     def write() -> int:
         task_id = uuid.uuid4().hex
-        rows = label_rows(task_id, "bench.posts", MODEL, ids, predictions, DEMO_YEAR_START)
+        rows = label_rows(MODEL, ids, predictions)
         with output_engine(settings).begin() as conn:
             for i in range(0, len(rows), 5_000):
-                write_labels(conn, rows[i : i + 5_000])
+                write_labels(conn, LabelRows(task_id, "bench.posts", DEMO_YEAR_START, rows[i : i + 5_000]))
         with output_engine(settings).begin() as conn:
             conn.execute(delete(labels).where(labels.c.task_id == task_id))
         return len(rows)
 
-    write_rows = len(label_rows("x", "t", MODEL, ids, predictions, DEMO_YEAR_START))
+    write_rows = len(label_rows(MODEL, ids, predictions))
     median, low = timed(write, args.runs)
     results.append(("write labels, multi-row INSERT, unique key", f"{median:,.0f}", f"{low:,.0f}"))
     memory.sample()

@@ -33,7 +33,7 @@ def test_rule_models_are_json_and_load_without_versions(models: dict[str, Traine
         blob = models[kind].to_bytes()
         assert json.loads(blob)["kind"] == kind
         assert load_labeler(blob).predict(TEXTS) == models[kind].predict(TEXTS)  # the one-argument form
-        assert load_model(kind, blob, {"pyahocorasick": "0.1"}).predict(TEXTS) == models[kind].predict(TEXTS)
+        assert load_model(kind, blob, {"ahocorasick-rs": "0.1"}).predict(TEXTS) == models[kind].predict(TEXTS)
 
 
 def test_a_faked_version_mismatch_is_refused(models: dict[str, TrainedModel]) -> None:

@@ -1,7 +1,9 @@
 """The `labels` table: batch writes and random samples."""
 
+import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select
@@ -9,35 +11,72 @@ from sqlalchemy.engine import Row
 
 from utils.db.tables import labels
 
+# One statement stays under this many characters (at most 4 MiB in UTF-8), below MariaDB's
+# max_allowed_packet (16 MiB by default).
+STATEMENT_CHARS = 1 << 20
+_COLUMNS = ("task_id", "source_table", "source_id", "model", "label", "score", "created_at")
 
-def write_labels(conn: Connection, rows: list[dict]) -> None:
-    """One executemany per batch: PyMySQL turns it into multi-row INSERTs (split near 1 MB);
-    SQLite's driver runs it row by row inside the one transaction."""
-    if rows:
-        conn.execute(insert(labels), rows)
+
+@dataclass(frozen=True)
+class LabelRows:
+    """One batch's label rows of one task and source table: (model, source id, label, score)."""
+
+    task_id: str
+    source_table: str
+    created_at: datetime
+    rows: list[tuple[str, int, str, float]]
 
 
 def label_rows(
-    task_id: str,
-    source_table: str,
-    model: str,
-    ids: Sequence[int],
-    predictions: Sequence[Sequence[tuple[str, float]]],
-    now: datetime,
-) -> list[dict]:
+    model: str, ids: Sequence[int], predictions: Sequence[Sequence[tuple[str, float]]]
+) -> list[tuple[str, int, str, float]]:
     return [
-        {
-            "task_id": task_id,
-            "source_table": source_table,
-            "source_id": source_id,
-            "model": model,
-            "label": label,
-            "score": score,
-            "created_at": now,
-        }
+        (model, source_id, label, score)
         for source_id, row_labels in zip(ids, predictions, strict=True)
         for label, score in row_labels
     ]
+
+
+def write_labels(conn: Connection, batch: LabelRows) -> None:
+    """Insert the batch in the caller's transaction.
+
+    On MariaDB the rows go as multi-row INSERTs written here: each distinct string is escaped once by
+    the driver, ids and scores are formatted as numbers. That is about twice as fast as handing the
+    rows to the driver's executemany, which escapes every value of every row. SQLite's driver runs
+    an executemany row by row inside the one transaction."""
+    if not batch.rows:
+        return
+    if conn.dialect.name != "mysql":
+        common = {"task_id": batch.task_id, "source_table": batch.source_table, "created_at": batch.created_at}
+        rows = [{**common, "source_id": i, "model": m, "label": lb, "score": sc} for m, i, lb, sc in batch.rows]
+        conn.execute(insert(labels), rows)
+        return
+    escape = conn.connection.dbapi_connection.escape  # type: ignore[union-attr]
+    # no_parameters: the driver runs the text as it is, without %-formatting it.
+    raw = conn.execution_options(no_parameters=True)
+    for statement in _insert_statements(escape, batch):
+        raw.exec_driver_sql(statement)
+
+
+def _insert_statements(escape: Callable[[object], str], batch: LabelRows) -> Iterator[str]:
+    head = f"INSERT INTO labels ({', '.join(_COLUMNS)}) VALUES "
+    common = f"({escape(batch.task_id)},{escape(batch.source_table)},"
+    created = escape(batch.created_at)
+    literals: dict[str, str] = {}
+    values: list[str] = []
+    size = len(head)
+    for model, source_id, label, score in batch.rows:
+        if not math.isfinite(score):
+            raise ValueError(f"model {model!r} gave row {source_id} the score {score} for label {label!r}")
+        model_literal = literals.get(model) or literals.setdefault(model, escape(model))
+        label_literal = literals.get(label) or literals.setdefault(label, escape(label))
+        value = f"{common}{int(source_id):d},{model_literal},{label_literal},{float(score)!r},{created})"
+        if values and size + len(value) + 1 > STATEMENT_CHARS:
+            yield head + ",".join(values)
+            values, size = [], len(head)
+        values.append(value)
+        size += len(value) + 1
+    yield head + ",".join(values)
 
 
 def has_labels(conn: Connection, task_id: str) -> bool:

@@ -1,0 +1,100 @@
+"""Label rows reach MariaDB (literal multi-row INSERTs) and SQLite (executemany) exactly as given."""
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, delete, select
+from sqlalchemy.exc import IntegrityError
+
+from settings import Settings
+from utils.db import label_store
+from utils.db.engines import output_engine
+from utils.db.label_store import LabelRows, write_labels
+from utils.db.tables import labels, metadata
+
+HOSTILE = [
+    "体育",
+    "it's",
+    'say "hi"',
+    "back\\slash",
+    "100%",
+    "%s %(x)s",
+    "a\nb\tc",
+    "😂👍",
+    "'); DROP TABLE labels; --",
+]
+SCORES = [1.0, 0.1, 1e-300, 123456.789, -2.5, 0.30000000000000004]
+WHEN = datetime(2026, 5, 1, 12, 30, 45)
+
+
+@pytest.fixture(params=["mariadb", "sqlite"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "mariadb":
+        yield output_engine(request.getfixturevalue("services"))
+        return
+    engine = create_engine(f"sqlite:///{tmp_path / 'out.sqlite'}")
+    metadata.create_all(engine, tables=[labels])
+    yield engine
+    engine.dispose()
+
+
+def stored(engine: Engine, task_id: str) -> set[tuple]:
+    columns = (labels.c.source_table, labels.c.source_id, labels.c.model, labels.c.label, labels.c.score)
+    with engine.connect() as conn:
+        found = conn.execute(select(*columns, labels.c.created_at).where(labels.c.task_id == task_id)).all()
+    assert {row[-1] for row in found} <= {WHEN}
+    return {tuple(row[:-1]) for row in found}
+
+
+def batch(task_id: str, table: str = "src.posts") -> LabelRows:
+    rows = [
+        (model, 1_000 + i, label, SCORES[(i + j) % len(SCORES)])
+        for i, model in enumerate(HOSTILE)
+        for j, label in enumerate(HOSTILE)
+    ]
+    return LabelRows(task_id, table, WHEN, rows)
+
+
+def test_any_label_or_model_name_is_stored_as_given(engine: Engine) -> None:
+    task_id = uuid.uuid4().hex
+    given = batch(task_id, "weird`schema.table'name")
+    with engine.begin() as conn:
+        write_labels(conn, given)
+    assert stored(engine, task_id) == {(given.source_table, i, m, lb, s) for m, i, lb, s in given.rows}
+    with engine.connect() as conn:  # the table is still there, and nothing else was written
+        assert conn.execute(select(labels.c.task_id).where(labels.c.task_id != task_id).limit(1)).first() is None
+
+
+def test_large_batches_are_split_into_several_statements(services: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(label_store, "STATEMENT_CHARS", 2_000)
+    engine = output_engine(services)
+    task_id = uuid.uuid4().hex
+    rows = [("kw", i, f"label_{i % 7}", 1.0) for i in range(5_000)]
+    statements = list(label_store._insert_statements(repr, LabelRows(task_id, "t", WHEN, rows)))
+    assert len(statements) > 100 and all(len(s) <= 2_000 for s in statements)
+    with engine.begin() as conn:
+        write_labels(conn, LabelRows(task_id, "t", WHEN, rows))
+    assert len(stored(engine, task_id)) == 5_000
+    with engine.begin() as conn:
+        conn.execute(delete(labels).where(labels.c.task_id == task_id))
+
+
+def test_a_score_that_is_not_a_number_writes_nothing(services: Settings) -> None:
+    engine = output_engine(services)
+    task_id = uuid.uuid4().hex
+    rows = [("kw", 1, "a", 1.0), ("kw", 2, "a", float("nan"))]
+    with pytest.raises(ValueError, match="row 2 the score nan"), engine.begin() as conn:
+        write_labels(conn, LabelRows(task_id, "t", WHEN, rows))
+    assert stored(engine, task_id) == set()
+
+
+def test_the_unique_key_still_refuses_a_second_copy(engine: Engine) -> None:
+    task_id = uuid.uuid4().hex
+    with engine.begin() as conn:
+        write_labels(conn, LabelRows(task_id, "t", WHEN, [("kw", 1, "a", 1.0)]))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        write_labels(conn, LabelRows(task_id, "t", WHEN, [("kw", 2, "a", 1.0), ("kw", 1, "a", 2.0)]))
+    assert stored(engine, task_id) == {("t", 1, "kw", "a", 1.0)}
