@@ -80,7 +80,8 @@ class TextClassifier:
         """The libraries whose version must match for the pickle to load and predict the same."""
         needed = ["scikit-learn", "numpy", "scipy"]
         if self.tokenizer.tokenizer == "jieba":
-            needed.append("jieba")  # another dictionary would cut words the vectorizer never saw
+            # Another dictionary, or another cut, would give words the vectorizer never saw.
+            needed += ["jieba", "rjieba"]
         if self.tokenizer.to_simplified:
             needed.append("opencc-python-reimplemented")
         return installed_versions(needed)

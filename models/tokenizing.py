@@ -5,56 +5,26 @@ half-width, case folding, zero-width removal), then optionally converted from Tr
 Simplified script. User-dictionary words and stop words go through the same steps, so `ＮＢＡ`,
 `nba` and `NBA` are one word.
 
-`ngram_range` counts tokens: jieba words in `jieba` mode, characters in `char` mode (which needs no
-dictionary and is several times faster). Char n-grams never span whitespace, punctuation or a
+`ngram_range` counts tokens: jieba words in `jieba` mode (cut by rjieba, `models.segmenting`),
+characters in `char` mode (which needs no dictionary). Char n-grams never span whitespace, punctuation or a
 removed stop word.
 """
 
-import logging
-import threading
 import unicodedata
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 import ahocorasick
-import jieba
 from opencc import OpenCC
 
+from models.segmenting import Segmenter
 from utils.text import normalize
 
 TOKENIZERS = ("jieba", "char")
 DEFAULT_NGRAMS = {"jieba": (1, 1), "char": (1, 2)}
 # The model parameters that configure a Tokenizer (see models.params).
 PARAMS = ("tokenizer", "ngram_range", "user_dict", "stop_words", "to_simplified")
-
-# jieba's loaded dictionary (about 500,000 prefixes, ~1 s to load from its cache) shared by every
-# Tokenizer without a user dictionary. It is never changed: models with user words get a copy,
-# so one model's words never change another's cuts (jieba's global `jieba.dt` is never used).
-_base_jieba: jieba.Tokenizer | None = None
-_base_lock = threading.Lock()
-
-
-def _pristine_jieba() -> jieba.Tokenizer:
-    global _base_jieba
-    with _base_lock:
-        if _base_jieba is None:
-            logging.getLogger("jieba").setLevel(logging.WARNING)  # no "Building prefix dict" on stderr
-            tokenizer = jieba.Tokenizer()
-            tokenizer.initialize()
-            _base_jieba = tokenizer
-        return _base_jieba
-
-
-def _jieba_with(words: Sequence[str]) -> jieba.Tokenizer:
-    base = _pristine_jieba()
-    if not words:
-        return base
-    own = jieba.Tokenizer()
-    own.FREQ, own.total, own.initialized = dict(base.FREQ), base.total, True
-    for word in words:
-        own.add_word(word)  # a frequency high enough that the word is cut whole
-    return own
 
 
 @lru_cache(maxsize=1 << 16)
@@ -96,7 +66,7 @@ class Tokenizer:
         # Dictionary and stop words are normalised like the texts they will meet.
         self.user_dict = sorted({w for w in map(self.normalize, user_dict) if w.strip()})
         self.stop_words = frozenset(w for w in map(self.normalize, stop_words) if w.strip())
-        self._jieba: jieba.Tokenizer | None = None
+        self._jieba: Segmenter | None = None
         self._stop_automaton: ahocorasick.Automaton | None = None
 
     @classmethod
@@ -125,9 +95,9 @@ class Tokenizer:
         if self.tokenizer == "char":
             return [ch for run in self._char_runs(self.normalize(text)) for ch in run]
         if self._jieba is None:
-            self._jieba = _jieba_with(self.user_dict)
-        stop_words = self.stop_words
-        return [w for w in self._jieba.cut(self.normalize(text)) if _is_token(w) and w not in stop_words]
+            stop_words = self.stop_words
+            self._jieba = Segmenter(self.user_dict, keep=lambda w: _is_token(w) and w not in stop_words)
+        return self._jieba.cut(self.normalize(text))
 
     def features(self, text: str) -> list[str]:
         """The n-grams the vectorizer counts: words joined by a space, characters joined as they are."""
