@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     worker_pool: Literal["prefork", "gevent", "threads", "solo"] = "prefork"
     worker_concurrency: int = Field(default=2, ge=1)
     worker_max_memory_per_child_kb: int = Field(default=1_000_000, ge=0)
+    # Workers lower their CPU priority by this much, so the API answers status requests promptly while
+    # a task keeps every core busy (0: same priority as everything else).
+    worker_nice: int = Field(default=10, ge=0, le=19)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -6,7 +6,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import text
 
 from apis import documenting, modeling, predicting, preprocessing
-from apis.deps import OutputEngine, require_api_key
+from apis.deps import OutputEngine, require_api_key, settings_dep
 from apis.errors import AudienceError, install_error_handlers
 from apis.limits import BodyLimit
 from apis.status_cache import StatusCache
@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Labeling ETL: run keyword and scikit-learn models over a source database.",
     )
     if given is not None:
-        app.dependency_overrides[get_settings] = lambda: given
+        app.dependency_overrides[settings_dep] = lambda: given
     install_error_handlers(app)
     app.state.status_cache = StatusCache(predicting.STATUS_TTL_S)  # each app its own, so tests never share one
     app.add_middleware(BodyLimit, max_bytes=settings.upload_max_bytes)

@@ -15,14 +15,21 @@ from models.versions import ModelVersionError, check_versions
 from settings import Settings, get_settings
 from utils.db.engines import output_engine, source_engine
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+# The dependencies below are `async def` because none of them waits on anything: FastAPI runs a plain
+# `def` dependency in its thread pool, a hop that costs more than the work on every request.
+async def settings_dep() -> Settings:
+    return get_settings()
 
 
-def _output_engine(settings: SettingsDep) -> Engine:
+SettingsDep = Annotated[Settings, Depends(settings_dep)]
+
+
+async def _output_engine(settings: SettingsDep) -> Engine:
     return output_engine(settings)
 
 
-def _source_engine(settings: SettingsDep) -> Engine:
+async def _source_engine(settings: SettingsDep) -> Engine:
     return source_engine(settings)
 
 
@@ -35,7 +42,7 @@ _API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="one of 
 _BEARER = HTTPBearer(auto_error=False, description="one of API_KEYS, as a bearer token")
 
 
-def require_api_key(
+async def require_api_key(
     settings: SettingsDep,
     x_api_key: Annotated[str | None, Depends(_API_KEY)] = None,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,

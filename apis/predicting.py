@@ -197,13 +197,10 @@ def list_tasks(
     summary="check_status: state and progress of a task",
     description=f"Progress may be up to {STATUS_TTL_S} s old: the answer is cached that long.",
 )
-def check_status(task_id: str, out: OutputEngine, request: Request) -> Response:
+async def check_status(task_id: str, out: OutputEngine, request: Request) -> Response:
+    # async: a cached answer is sent from the event loop, with no hop to the thread pool.
     _check_task_id(task_id)
-    cache = status_cache(request)
-    body = cache.get(task_id)
-    if body is None:
-        body = _status(task_id, out).model_dump_json().encode()
-        cache.put(task_id, body)
+    body = await status_cache(request).fetch(task_id, lambda: _status(task_id, out).model_dump_json().encode())
     return Response(body, media_type="application/json")
 
 

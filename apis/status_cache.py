@@ -2,12 +2,17 @@
 
 Clients poll a running task's status many times a second; each answer costs two queries and a
 response model. Within `ttl_s` the same bytes are sent again, so a poll costs next to nothing and
-a running task's progress is at most `ttl_s` old. A change made through this process (an abort)
-drops the entry at once.
+a running task's progress is at most `ttl_s` old. When an entry has expired, one request rebuilds
+it and the others arriving meanwhile wait for that one rebuild, instead of each querying a database
+that a running task keeps busy. A change made through this process (an abort) drops the entry at once.
 """
 
+import asyncio
 import threading
 import time
+from collections.abc import Callable
+
+from starlette.concurrency import run_in_threadpool
 
 
 class StatusCache:
@@ -15,7 +20,32 @@ class StatusCache:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
         self._entries: dict[str, tuple[float, bytes]] = {}
+        self._building: dict[str, asyncio.Future[bytes]] = {}
         self._lock = threading.Lock()
+
+    async def fetch(self, key: str, build: Callable[[], bytes]) -> bytes:
+        """The cached body, or the one `build` makes in the thread pool (its error, if it raises)."""
+        body = self.get(key)
+        if body is not None:
+            return body
+        building = self._building.get(key)
+        if building is None:
+            building = self._building[key] = asyncio.ensure_future(self._build(key, build))
+            # Retrieved here, so an error nobody waits for any more (clients gone) is not reported as lost.
+            building.add_done_callback(lambda done: done.cancelled() or done.exception())
+        # Shielded: a client that goes away does not cancel the rebuild the others wait for.
+        return await asyncio.shield(building)
+
+    async def _build(self, key: str, build: Callable[[], bytes]) -> bytes:
+        me = asyncio.current_task()
+        try:
+            body = await run_in_threadpool(build)
+            if self._building.get(key) is me:  # not dropped meanwhile
+                self.put(key, body)
+            return body
+        finally:
+            if self._building.get(key) is me:
+                del self._building[key]
 
     def get(self, key: str) -> bytes | None:
         entry = self._entries.get(key)
@@ -35,3 +65,4 @@ class StatusCache:
     def drop(self, key: str) -> None:
         with self._lock:
             self._entries.pop(key, None)
+            self._building.pop(key, None)

@@ -1,6 +1,10 @@
 """The Celery application: one per process, configured from Settings."""
 
+import os
+from typing import Any
+
 from celery import Celery
+from celery.signals import worker_init
 from kombu import Queue
 
 from settings import Settings, get_settings
@@ -51,3 +55,9 @@ def create_celery(settings: Settings) -> Celery:
 
 
 celery_app = create_celery(get_settings())
+
+
+@worker_init.connect
+def _lower_priority(**_: Any) -> None:
+    """In the worker's main process, before its pool starts: prefork children inherit the niceness."""
+    os.nice(get_settings().worker_nice)

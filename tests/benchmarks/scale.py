@@ -10,13 +10,13 @@ Prints a Markdown table and writes every figure to a JSON file.
 """
 
 import argparse
-import asyncio
 import contextlib
 import io
 import json
 import os
+import signal
+import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,58 +75,24 @@ def peak_rss(worker: Process) -> list[int]:
 
 
 class StatusLoad:
-    """Polls a task's status at a fixed rate (open loop) until stopped; the latencies it saw."""
+    """Polls a task's status at a fixed rate from its own process (`status_load`) until stopped."""
 
     def __init__(self, url: str, task_id: str, rate: float = 200, limit_s: float = 60) -> None:
-        self.url, self.task_id, self.rate, self.limit_s = url, task_id, rate, limit_s
-        self.latencies: list[float] = []
-        self.errors = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+        self.argv = [sys.executable, "-m", "tests.benchmarks.status_load", url, f"/predicting/tasks/{task_id}",
+                     "--rate", str(rate), "--seconds", str(limit_s)]  # fmt: skip
+        self.result: dict[str, Any] = {}
 
     def __enter__(self) -> "StatusLoad":
-        self._thread.start()
+        self._proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, text=True)
         return self
 
     def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    async def _run(self) -> None:
-        limits = httpx.Limits(max_connections=64)
-        async with httpx.AsyncClient(base_url=self.url, timeout=10, limits=limits) as client:
-
-            async def one() -> None:
-                began = time.perf_counter()
-                try:
-                    r = await client.get(f"/predicting/tasks/{self.task_id}")
-                    r.raise_for_status()
-                    self.latencies.append(time.perf_counter() - began)
-                except httpx.HTTPError:
-                    self.errors += 1
-
-            pending: set[asyncio.Task] = set()
-            start = time.perf_counter()
-            sent = 0
-            while not self._stop.is_set() and time.perf_counter() - start < self.limit_s:
-                task = asyncio.create_task(one())
-                pending.add(task)
-                task.add_done_callback(pending.discard)
-                sent += 1
-                await asyncio.sleep(max(0.0, start + sent / self.rate - time.perf_counter()))
-            await asyncio.gather(*pending)
+        self._proc.send_signal(signal.SIGTERM)
+        out, _ = self._proc.communicate(timeout=60)
+        self.result = json.loads(out)
 
     def summary(self) -> dict[str, Any]:
-        ms = sorted(x * 1000 for x in self.latencies)
-        if not ms:
-            return {"requests": 0, "errors": self.errors}
-        return {
-            "requests": len(ms),
-            "errors": self.errors,
-            "p50_ms": round(ms[len(ms) // 2], 2),
-            "p99_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.99))], 2),
-            "max_ms": round(ms[-1], 2),
-        }
+        return self.result
 
 
 def run_task(

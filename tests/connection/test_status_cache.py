@@ -1,6 +1,9 @@
-"""The status cache: the same bytes within the TTL, none after it, and never unbounded."""
+"""The status cache: the same bytes within the TTL, none after it, one rebuild at a time, never unbounded."""
 
+import asyncio
+import threading
 import time
+from collections.abc import Callable
 
 from apis.status_cache import StatusCache
 
@@ -23,3 +26,52 @@ def test_the_cache_stays_bounded() -> None:
         cache.put(key, key.encode())
     assert cache.get("d") == b"d"
     assert sum(cache.get(k) is not None for k in "abc") <= 2
+
+
+def slow_build(calls: list[int], body: bytes = b"doc", error: Exception | None = None) -> Callable[[], bytes]:
+    def build() -> bytes:
+        calls.append(threading.get_ident())
+        time.sleep(0.1)
+        if error is not None:
+            raise error
+        return body
+
+    return build
+
+
+def test_requests_arriving_during_a_rebuild_share_it() -> None:
+    async def main() -> None:
+        cache = StatusCache(ttl_s=60)
+        calls: list[int] = []
+        bodies = await asyncio.gather(*(cache.fetch("t", slow_build(calls)) for _ in range(20)))
+        assert bodies == [b"doc"] * 20 and len(calls) == 1
+        assert calls[0] != threading.get_ident()  # built in the thread pool, not on the event loop
+        assert await cache.fetch("t", slow_build(calls, b"new")) == b"doc" and len(calls) == 1
+
+    asyncio.run(main())
+
+
+def test_an_error_reaches_every_waiter_and_is_not_cached() -> None:
+    async def main() -> None:
+        cache = StatusCache(ttl_s=60)
+        calls: list[int] = []
+        failing = slow_build(calls, error=LookupError("no such task"))
+        results = await asyncio.gather(*(cache.fetch("t", failing) for _ in range(5)), return_exceptions=True)
+        assert all(isinstance(r, LookupError) for r in results) and len(calls) == 1
+        assert await cache.fetch("t", slow_build(calls)) == b"doc" and len(calls) == 2
+
+    asyncio.run(main())
+
+
+def test_a_drop_during_a_rebuild_keeps_its_result_out_of_the_cache() -> None:
+    async def main() -> None:
+        cache = StatusCache(ttl_s=60)
+        calls: list[int] = []
+        pending = asyncio.ensure_future(cache.fetch("t", slow_build(calls, b"before abort")))
+        await asyncio.sleep(0.02)
+        cache.drop("t")
+        assert await pending == b"before abort"
+        assert cache.get("t") is None
+        assert await cache.fetch("t", slow_build(calls, b"after abort")) == b"after abort"
+
+    asyncio.run(main())

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from models.keyword import KeywordModel
@@ -27,6 +28,8 @@ def test_label_a_year_through_http(
     source_posts: str, keyword_model: str, expected: dict,
 ) -> None:  # fmt: skip
     workers.append(start_worker(worker_env, tmp_path / "worker.log"))
+    worker = psutil.Process(workers[0].proc.pid)
+    assert [p.nice() for p in [worker, *worker.children(recursive=True)]] == [10, 10, 10]  # WORKER_NICE's default
     task_id = create(api, source_posts)
     status = wait_for(api, task_id, ("SUCCESS", "FAILURE", "BREAK"))
     assert_labeled_exactly_once(status, services, keyword_model, expected)
