@@ -17,6 +17,7 @@ from sqlalchemy import (
     Engine,
     Integer,
     MetaData,
+    String,
     Table,
     func,
     inspect,
@@ -24,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.engine.reflection import Inspector
+
+from utils.text import join_columns
 
 
 class SourceError(ValueError):
@@ -63,15 +66,24 @@ class SourceTable:
 
     def read_batch(
         self, conn: Connection, after: int, hi: int, start: datetime, end: datetime, limit: int
-    ) -> Sequence[Row]:
-        """Rows (id, *texts) with after < id <= hi in the time range, in id order."""
-        stmt = (
-            select(self.id, *self.texts)
-            .where(self.id > after, self.id <= hi, self._in_range(start, end))
-            .order_by(self.id)
-            .limit(limit)
-        )
-        return conn.execute(stmt).all()
+    ) -> tuple[list[int], list[str]]:
+        """Ids and texts of the rows with after < id <= hi in the time range, in id order; a row's text
+        is its non-empty text columns, one per line (`utils.text.join_columns`).
+
+        On MariaDB, with only string text columns, the server joins them: one column to decode per row
+        instead of several is a good part of the client's reading time."""
+        on_server = conn.dialect.name == "mysql" and all(isinstance(c.type, String) for c in self.texts)
+        if on_server:
+            # CONCAT_WS skips NULLs; NULLIF makes an empty column one, so neither leaves a blank line.
+            columns = [self.id, func.concat_ws("\n", *(func.nullif(c, "") for c in self.texts))]
+        else:
+            columns = [self.id, *self.texts]
+        stmt = select(*columns).where(self.id > after, self.id <= hi, self._in_range(start, end))
+        rows = conn.execute(stmt.order_by(self.id).limit(limit)).all()
+        ids = [int(row[0]) for row in rows]
+        if on_server:
+            return ids, [row[1] for row in rows]
+        return ids, [join_columns(row[1:]) for row in rows]
 
     def fetch_rows(self, conn: Connection, ids: Sequence[int]) -> dict[int, Row]:
         stmt = select(self.id, *self.texts).where(self.id.in_(list(ids)))

@@ -16,7 +16,6 @@ from utils.memory import PeakRss
 from utils.patterns import ExclusionSet
 from utils.planning import split_id_range
 from utils.source import SourceSpec, reflect_source
-from utils.text import join_columns
 from workers.exclusion_cache import get_exclusion_set
 from workers.labeler_cache import get_labeler
 
@@ -117,10 +116,9 @@ def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
 
     while True:
         with source_engine(settings).connect() as sconn:
-            rows = table.read_batch(sconn, checkpoint, int(chunk.hi), start, end, batch_size)
-        finished = len(rows) < batch_size
-        ids = [int(r[0]) for r in rows]
-        kept_ids, texts = drop_excluded(ids, [join_columns(r[1:]) for r in rows], exclusion)
+            ids, texts = table.read_batch(sconn, checkpoint, int(chunk.hi), start, end, batch_size)
+        finished = len(ids) < batch_size
+        kept_ids, texts = drop_excluded(ids, texts, exclusion)
         now = ts.utcnow()
         labeled: set[int] = set()
         batch_counts: dict[str, dict[str, int]] = {}

@@ -153,9 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     def read() -> int:
         after, seen = 0, 0
         with source_engine(settings).connect() as conn:
-            while rows := table.read_batch(conn, after, 2**62, start, end, 5_000):
-                seen += len(rows)
-                after = int(rows[-1][0])
+            while (batch := table.read_batch(conn, after, 2**62, start, end, 5_000))[0]:
+                seen += len(batch[0])
+                after = batch[0][-1]
         return seen
 
     median, low = timed(read, args.runs)

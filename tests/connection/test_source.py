@@ -64,11 +64,12 @@ def test_keyset_batches_cover_the_range_in_order(source_posts: str, services: Se
         seen: list[int] = []
         after = lo - 1
         while True:
-            rows = table.read_batch(conn, after, hi, *RANGE, limit=997)
-            if not rows:
+            ids, texts = table.read_batch(conn, after, hi, *RANGE, limit=997)
+            if not ids:
                 break
-            seen += [r[0] for r in rows]
-            after = rows[-1][0]
+            assert len(texts) == len(ids)
+            seen += ids
+            after = ids[-1]
     assert count == expected == len(seen) == len(set(seen))
     assert seen == sorted(seen)
     assert seen[0] == lo and seen[-1] == hi

@@ -32,6 +32,7 @@ def oracle(words: list[str], text: str) -> set[int]:
         "Ｃ＋＋ 和 c++",
         "中国队。中国队｡",  # a full-width and a half-width ideographic full stop
         "足球👨\u200d👩\u200d👧股票 🇨🇳",
+        "\ud800足球\udfff",  # lone surrogates, as a JSON upload may hold
     ],
 )
 def test_tricky_texts(text: str) -> None:
