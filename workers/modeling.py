@@ -7,7 +7,6 @@ from celery import Task
 from sqlalchemy.exc import OperationalError
 
 from settings import Settings, get_settings
-from workers import model_training
 from workers.app import celery_app
 
 log = logging.getLogger(__name__)
@@ -15,17 +14,27 @@ log = logging.getLogger(__name__)
 RETRIES = 3
 
 
+# `workers.model_training` is imported when a modeling task runs, not with this module: it brings
+# scikit-learn's metrics and trainers (about 125 MB), which a worker that only labels never needs.
+
+
 @celery_app.task(bind=True, name="modeling.train", max_retries=RETRIES)
 def train(self: Task, task_id: str) -> str:
+    from workers import model_training
+
     return _run(self, model_training.train_task, task_id)
 
 
 @celery_app.task(bind=True, name="modeling.evaluate", max_retries=RETRIES)
 def evaluate(self: Task, task_id: str) -> str:
+    from workers import model_training
+
     return _run(self, model_training.evaluate_task, task_id)
 
 
 def _run(task: Task, step: Callable[[Settings, str], str], task_id: str) -> str:
+    from workers import model_training
+
     settings = get_settings()
     try:
         return str(step(settings, task_id))
