@@ -33,7 +33,7 @@ def _meaningful(ch: str) -> bool:
     return category[0] in "LN" or category == "So"
 
 
-@lru_cache(maxsize=1 << 18)  # words repeat: most calls are a dictionary hit
+@lru_cache(maxsize=1 << 14)  # the words `isalnum` does not settle: punctuation, emoji, mixtures
 def _is_token(text: str) -> bool:
     """A token carries meaning if it has a letter, a digit or a symbol such as an emoji;
     whitespace, punctuation and lone combining marks (an emoji's U+FE0F) do not."""
@@ -96,7 +96,10 @@ class Tokenizer:
             return [ch for run in self._char_runs(self.normalize(text)) for ch in run]
         if self._jieba is None:
             stop_words = self.stop_words
-            self._jieba = Segmenter(self.user_dict, keep=lambda w: _is_token(w) and w not in stop_words)
+            # isalnum (letters and digits only, so a token) settles most words without the cache.
+            self._jieba = Segmenter(
+                self.user_dict, keep=lambda w: (w.isalnum() or _is_token(w)) and w not in stop_words
+            )
         return self._jieba.cut(self.normalize(text))
 
     def features(self, text: str) -> list[str]:

@@ -5,6 +5,7 @@ from settings import Settings
 from tests.conftest import RANGE
 from utils.db.engines import source_engine
 from utils.source import SourceError, SourceSpec, reflect_source
+from utils.text import join_columns
 
 
 def spec(table: str, **kw: object) -> SourceSpec:
@@ -73,3 +74,25 @@ def test_keyset_batches_cover_the_range_in_order(source_posts: str, services: Se
     assert count == expected == len(seen) == len(set(seen))
     assert seen == sorted(seen)
     assert seen[0] == lo and seen[-1] == hi
+
+
+def test_the_server_joins_text_columns_as_join_columns_does(services: Settings) -> None:
+    """NULL and empty columns are skipped, a column of spaces is kept, under a PAD SPACE collation too."""
+    values = [("标题", "内容"), (None, "内容"), ("", "内容"), ("   ", "内容"), ("标题 ", None), (None, None), ("", "")]
+    table = Table(
+        "joined", MetaData(), Column("id", BigInteger, primary_key=True), Column("post_time", DateTime),
+        Column("title", String(50, collation="utf8mb4_general_ci")), Column("content", Text),
+        schema=services.input_schema,
+    )  # fmt: skip
+    engine = source_engine(services)
+    table.drop(engine, checkfirst=True)
+    table.create(engine)
+    with engine.begin() as conn:
+        rows = [{"id": i, "post_time": RANGE[0], "title": t, "content": c} for i, (t, c) in enumerate(values, 1)]
+        conn.execute(table.insert(), rows)
+    source = reflect_source(engine, spec(f"{services.input_schema}.joined"))[f"{services.input_schema}.joined"]
+    with engine.connect() as conn:
+        ids, texts = source.read_batch(conn, 0, len(values), *RANGE, limit=100)
+    assert ids == list(range(1, len(values) + 1))
+    assert texts == [join_columns(pair) for pair in values]
+    assert texts[3] == "   \n内容" and texts[5] == ""
