@@ -24,19 +24,19 @@ DFA = Implementation.DFA
 class LiteralMatcher:
     def __init__(self, words: Sequence[str]) -> None:
         """`words`: distinct, non-empty and already normalized."""
-        self.size = len(words)
         self._words = BytesAhoCorasick([_utf8(word) for word in words], implementation=DFA)
         unsafe = set(unsafe_characters(set("".join(words))))
-        # A word that is itself one unsafe character is reported under the word's own number.
-        self._unsafe_words = frozenset(i for i, word in enumerate(words) if len(word) == 1 and word in unsafe)
         guards = sorted(unsafe.difference(words))
         self._guarded = BytesAhoCorasick([_utf8(text) for text in [*words, *guards]], implementation=DFA)
+        # The numbers whose match sends a text to be normalized: the guards, and any word that is itself
+        # one unsafe character (reported under the word's own number).
+        self._triggers = frozenset(i for i, text in enumerate([*words, *guards]) if text in unsafe)
 
     def found(self, text: str) -> set[int]:
         """The numbers of the words that occur in `normalize(text)`."""
         matches = self._guarded.find_matches_as_indexes(_utf8(text), overlapping=True)
         found = {number for number, _start, _end in matches}
-        if found and (max(found) >= self.size or not self._unsafe_words.isdisjoint(found)):
+        if not self._triggers.isdisjoint(found):
             return self.found_normalized(normalize(text))
         return found
 
