@@ -9,11 +9,14 @@ a digit (its HMM step's rule: `t.cn` is `t`, `.`, `cn`), where rjieba keeps the 
 import re
 import threading
 from collections.abc import Callable, Sequence
+from itertools import filterfalse
 
 import rjieba
 
 # jieba.finalseg's re_skip: the pieces it keeps whole inside a run it does not know.
 _ASCII_PIECES = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
+# What splits a run into more than itself (str.isalnum is exactly [A-Za-z0-9] on ASCII): see Segmenter.words.
+_ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
 # rjieba's default dictionary, loaded once per process and shared by every model without user words.
 _base: rjieba.Jieba | None = None
 _base_lock = threading.Lock()
@@ -46,6 +49,25 @@ class Segmenter:
             elif keep(word):
                 out.append(word)
         return out
+
+    def words(self, text: str) -> list[str]:
+        """Every word cut(text) gives, in another order, among others it does not give: for counting
+        against a vocabulary of cut's words, faster than cut (no Python step for most words).
+
+        `keep` is not asked: a word it refuses is in no such vocabulary. An ASCII run that cut splits
+        into pieces (one with a letter or digit, at least) stays, its pieces added at the end: cut never
+        gives such a run, so no vocabulary has it. A run without a letter or digit is its only piece,
+        given by both as it is. The words are pieces of the text, so a text without an ASCII letter or
+        digit (most Chinese posts) needs no look at its words."""
+        words = self._jieba.cut(text)
+        if _ASCII_ALNUM.search(text) is None:
+            return words
+        for word in [*filterfalse(str.isalnum, filter(str.isascii, words))]:
+            if len(word) > 1 and not self._whole(word):
+                pieces = _ASCII_PIECES.split(word)
+                if len(pieces) > 1:
+                    words.extend(filter(None, pieces))
+        return words
 
     def _whole(self, word: str) -> bool:
         return _ASCII_PIECES.fullmatch(word) is not None or self._jieba.has_word(word)

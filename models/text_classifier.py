@@ -11,7 +11,10 @@ never the answer. A text with no feature the model knows (empty, only punctuatio
 words) gets no label: its scores would be the classifier's priors, not evidence about the text.
 """
 
+from typing import Any
+
 import numpy as np
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.multiclass import OneVsRestClassifier
 
@@ -22,6 +25,10 @@ from models.versions import installed_versions
 
 
 class TextClassifier:
+    # Each vocabulary word's column + 1 (so that a miss, None, is the only false value), built on first
+    # use: not pickled, and absent from models pickled before it existed.
+    _columns: dict[str, int] | None = None
+
     def __init__(
         self,
         kind: str,
@@ -52,7 +59,7 @@ class TextClassifier:
 
     def scores(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(scores: texts × labels, known: whether each text has any known feature)."""
-        features = self.vectorizer.transform(texts)
+        features = self.features(texts)
         if self.uses_probability:
             scores = self.classifier.predict_proba(features)
         else:
@@ -60,21 +67,58 @@ class TextClassifier:
         scores = np.asarray(scores, dtype=np.float64).reshape(len(texts), len(self._labels))
         return scores, np.asarray(features.getnnz(axis=1) > 0)
 
+    def features(self, texts: list[str]) -> Any:
+        """`self.vectorizer.transform(texts)`: the same TF-IDF matrix, built about twice as fast.
+
+        scikit-learn counts each text's features one by one in Python; here the tokenizer's `bag` (its
+        features among others no vocabulary learnt from them holds) goes through a dict in C, and numpy
+        counts and sorts what it found. What follows counting is scikit-learn's own (`binary`, then
+        `_tfidf.transform`, as TfidfVectorizer.transform does)."""
+        vectorizer = self.vectorizer
+        tokenizer = vectorizer.analyzer
+        if not isinstance(tokenizer, Tokenizer):
+            return vectorizer.transform(texts)
+        # `bag` holds only for a vocabulary learnt from the tokenizer's features, not one given.
+        bag = tokenizer.features if getattr(vectorizer, "fixed_vocabulary_", False) else tokenizer.bag
+        columns = self._columns
+        if columns is None:
+            columns = self._columns = {word: column + 1 for word, column in vectorizer.vocabulary_.items()}
+        found: list[int] = []
+        ends = [0]
+        for text in texts:
+            found.extend(filter(None, map(columns.get, bag(text))))
+            ends.append(len(found))
+        width = len(columns)
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(ends))
+        # Sorted by row, then column: the order scikit-learn's sort_indices gives.
+        cells, counts = np.unique(rows * width + np.asarray(found, dtype=np.int64) - 1, return_counts=True)
+        cell_rows, cell_columns = np.divmod(cells, width)
+        index_type = np.int32 if cells.size <= np.iinfo(np.int32).max else np.int64
+        indptr = np.zeros(len(texts) + 1, dtype=index_type)
+        np.cumsum(np.bincount(cell_rows, minlength=len(texts)), out=indptr[1:])
+        counted = sp.csr_array(
+            (counts.astype(np.intc), cell_columns.astype(index_type), indptr),
+            shape=(len(texts), width),
+            dtype=vectorizer.dtype,
+        )
+        if vectorizer.binary:
+            counted.data.fill(1)
+        return vectorizer._tfidf.transform(counted, copy=False)
+
     def predict(self, texts: list[str]) -> list[RowLabels]:
         if not texts:
             return []
         scores, known = self.scores(texts)
-        over = scores >= self.thresholds
-        out: list[RowLabels] = []
-        for row, over_row, has_features in zip(scores, over, known, strict=True):
-            if not has_features:
-                out.append([])
-                continue
-            chosen = np.flatnonzero(over_row)
-            if chosen.size == 0 and self.always_label:
-                chosen = np.array([int(np.argmax(row))])
-            out.append([(self._labels[j], float(row[j])) for j in chosen])
-        return out
+        # Whole-array steps: numpy calls row by row cost more than the rest of a prediction.
+        chosen = (scores >= self.thresholds) & known[:, None]
+        if self.always_label:
+            bare = np.flatnonzero(known & ~chosen.any(axis=1))
+            chosen[bare, scores[bare].argmax(axis=1)] = True
+        rows, columns = np.nonzero(chosen)  # row by row, each row's labels in order
+        labels = self._labels
+        found = list(zip(map(labels.__getitem__, columns.tolist()), scores[rows, columns].tolist(), strict=True))
+        ends = np.cumsum(np.bincount(rows, minlength=len(texts))).tolist()
+        return [found[start:end] for start, end in zip([0, *ends], ends, strict=False)]
 
     def library_versions(self) -> dict[str, str]:
         """The libraries whose version must match for the pickle to load and predict the same."""
@@ -91,6 +135,11 @@ class TextClassifier:
 
     def thresholds_by_label(self) -> dict[str, float]:
         return {label: float(t) for label, t in zip(self._labels, self.thresholds, strict=True)}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_columns", None)
+        return state
 
     def __repr__(self) -> str:
         return f"<TextClassifier {self.kind} labels={self._labels}>"

@@ -41,6 +41,25 @@ def normalize(text: str) -> str:
     return _ZERO_WIDTH.sub("", nfkc(text)).casefold()
 
 
+@cache
+def _nfkc_list() -> list[int | str]:
+    """`_nfkc_table` as a list indexed by code point, each character NFKC leaves alone mapped to its own
+    code point. str.translate raises and clears a KeyError for every character a dict lacks (most of a
+    Chinese post); a list has them all. Beyond the list (past the BMP) its IndexError leaves the
+    character as it is, as the dict's KeyError does: the two translate every text alike."""
+    table = _nfkc_table()
+    return [table.get(point, point) for point in range(0x10000)]
+
+
+def normalize_quick(text: str) -> str:
+    """`normalize(text)`, the same string, about twice as fast on Chinese posts: `nfkc` with its table
+    as a list (see `_nfkc_list`), then the same zero-width removal and case folding."""
+    mapped = text.translate(_nfkc_list())
+    if not unicodedata.is_normalized("NFKC", mapped):
+        return normalize(text)
+    return _ZERO_WIDTH.sub("", mapped).casefold()
+
+
 def join_columns(values: Iterable[object]) -> str:
     """The text of a row: its non-empty text columns, one per line."""
     return "\n".join(str(v) for v in values if v is not None and v != "")
