@@ -11,19 +11,28 @@ BENCH_ROWS ?= 200000
 N ?= 1000000
 TRIALS ?= 5
 
-.PHONY: help install run run_api run_worker run_predicting_1 run_predicting_2 run_modeling demo init_db \
+.PHONY: help install system_deps run run_api run_worker run_predicting_1 run_predicting_2 run_modeling demo init_db \
 	register_keywords test test_api test_unit lint format bench bench_stages reliability clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.txt
+	@pkg-config --exists mariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null || $(MAKE) --no-print-directory system_deps
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
 install: $(VENV)/.installed ## create .venv and install the pinned requirements
+
+# mysqlclient compiles against MariaDB's client headers; on Debian or Ubuntu they come from apt.
+SYSTEM_PACKAGES := libmariadb-dev pkg-config
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+system_deps: ## the system packages the requirements build against (Debian/Ubuntu: apt-get)
+	@command -v apt-get >/dev/null || { echo "install MariaDB's client headers (or MySQL's) and pkg-config, then run make again" >&2; exit 1; }
+	$(SUDO) apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES) || \
+	{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES); }
 
 run: install ## API + worker on the embedded default (or on .env), with a demo table and model
 	$(PY) -m workers.cli demo --if-missing --rows $(DEMO_ROWS)

@@ -1,8 +1,9 @@
 """Keyword rule model: a label applies when any of its keywords occurs in the text.
 
-Matching uses one Aho-Corasick automaton over all keywords (`models.literals`), so the cost per text
-is linear in its length whatever the number of keywords. A row may get several labels; a label's score is
-the summed weight of its distinct keywords found in the text. With `min_score`, labels scoring
+Matching uses one literal pattern set over all keywords (`models.literals`: Hyperscan, or an
+Aho-Corasick automaton), so the cost per text is linear in its length whatever the number of
+keywords. A row may get several labels; a label's score is the summed weight of its distinct
+keywords found in the text. With `min_score`, labels scoring
 less are left out (for example 2.0: two keywords, or one heavy one).
 """
 
@@ -59,13 +60,12 @@ class KeywordModel:
         return self._matcher
 
     def predict(self, texts: list[str]) -> list[RowLabels]:
-        found = self.matcher.found
+        found = self.matcher.found_in(texts)  # builds the matcher and `_targets` on first use
         targets = self._targets
         names = self.labels_
         floor = self.min_score
         out: list[RowLabels] = []
-        for text in texts:
-            numbers = found(text) if text else ()
+        for numbers in found:
             if not numbers:
                 out.append([])
                 continue
@@ -78,7 +78,7 @@ class KeywordModel:
 
     def library_versions(self) -> dict[str, str]:
         """For the record only: the model is stored as JSON, so no version is checked on loading."""
-        return installed_versions(["ahocorasick-rs"])
+        return installed_versions(["hyperscan", "ahocorasick-rs"])
 
     def to_bytes(self) -> bytes:
         data: dict = {"kind": self.kind, "rules": [[r.label, r.keyword, r.weight] for r in self.rules]}

@@ -7,7 +7,7 @@ removal): keywords are normalised the same way, and regexes are matched case-ins
 pattern written `iPhone` still finds the folded `iphone`. Regexes are not normalised themselves
 (that could change their meaning), so they should name half-width characters.
 
-Keywords go through one Aho-Corasick pass (`models.literals`) and regexes through one RE2 set, so the cost per text
+Keywords go through one literal search (`models.literals`) and regexes through one RE2 set, so the cost per text
 does not grow with the number of rules; RE2 keeps a hostile pattern from hanging a worker.
 """
 
@@ -67,24 +67,30 @@ class RuleModel:
 
     def matching_rules(self, text: str) -> set[int]:
         """Indices into `self.rules` of the rules that match `text` (normalised here)."""
+        return self.matching_rules_in([text])[0]
+
+    def matching_rules_in(self, texts: list[str]) -> list[set[int]]:
+        """For each text, the indices into `self.rules` of the rules that match it; keywords of all texts
+        in one search."""
         matcher = self._matcher()
-        found: set[int] = set()
         if self._regex_rules:
-            folded = normalize(text)
-            found.update(self._regex_rules[i] for i in self._regexes.matches(folded))
-            keywords = matcher.found_normalized(folded) if matcher else set()
+            folded = [normalize(text) for text in texts]
+            found = [{self._regex_rules[i] for i in self._regexes.matches(text)} for text in folded]
+            keywords = matcher.found_in_normalized(folded) if matcher else []
         else:
-            keywords = matcher.found(text) if matcher else set()
-        for keyword in keywords:
-            found.update(self._rules_of[keyword])
+            found = [set() for _ in texts]
+            keywords = matcher.found_in(texts) if matcher else []
+        for rules, numbers in zip(found, keywords):  # noqa: B905 (no keyword matcher: nothing to add)
+            for keyword in numbers:
+                rules.update(self._rules_of[keyword])
         return found
 
     def predict(self, texts: list[str]) -> list[RowLabels]:
         names = self.labels_
         out: list[RowLabels] = []
-        for text in texts:
+        for text, numbers in zip(texts, self.matching_rules_in(texts), strict=True):
             scores: dict[int, float] = {}
-            for number in self.matching_rules(text) if text else ():
+            for number in numbers if text else ():
                 label = self._label_of[number]
                 scores[label] = scores.get(label, 0.0) + self.rules[number].weight
             out.append(
@@ -94,7 +100,7 @@ class RuleModel:
 
     def library_versions(self) -> dict[str, str]:
         """For the record only: the model is stored as JSON, so no version is checked on loading."""
-        return installed_versions(["ahocorasick-rs", "google-re2"])
+        return installed_versions(["hyperscan", "ahocorasick-rs", "google-re2"])
 
     def to_bytes(self) -> bytes:
         data: dict[str, Any] = {

@@ -19,7 +19,7 @@ import ahocorasick
 from opencc import OpenCC
 
 from models.segmenting import Segmenter
-from utils.text import normalize_quick
+from utils.text import normalize
 
 TOKENIZERS = ("jieba", "char")
 DEFAULT_NGRAMS = {"jieba": (1, 1), "char": (1, 2)}
@@ -82,7 +82,7 @@ class Tokenizer:
         self.__dict__.update(state)
 
     def normalize(self, text: str) -> str:
-        text = normalize_quick(text)  # utils.text.normalize's string, faster
+        text = normalize(text)
         if self.to_simplified:
             if self._opencc is None:
                 self._opencc = OpenCC("t2s")

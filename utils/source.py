@@ -82,11 +82,22 @@ class SourceTable:
         else:
             columns = [self.id, *self.texts]
         stmt = select(*columns).where(self.id > after, self.id <= hi, self._in_range(start, end))
-        rows = conn.execute(stmt.order_by(self.id).limit(limit)).all()
-        ids = [int(row[0]) for row in rows]
+        stmt = stmt.order_by(self.id).limit(limit)
         if on_server:
-            return ids, [row[1] for row in rows]
-        return ids, [join_columns(row[1:]) for row in rows]
+            # The driver's tuples as they are: SQLAlchemy's Row objects cost a tenth of the read here.
+            compiled = stmt.compile(dialect=conn.dialect)
+            params = compiled.params
+            if compiled.positiontup is not None:  # mysqlclient's %s style
+                params = tuple(params[name] for name in compiled.positiontup)
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(compiled.string, params)
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+            return [row[0] for row in rows], [row[1] for row in rows]
+        rows = conn.execute(stmt).all()
+        return [int(row[0]) for row in rows], [join_columns(row[1:]) for row in rows]
 
     def fetch_rows(self, conn: Connection, ids: Sequence[int]) -> dict[int, Row]:
         stmt = select(self.id, *self.texts).where(self.id.in_(list(ids)))

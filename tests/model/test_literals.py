@@ -1,7 +1,9 @@
 """Searching a text as it is finds exactly the words that occur in its normalized form."""
 
+import platform
 import random
 import sys
+import threading
 
 import pytest
 
@@ -11,6 +13,9 @@ from utils.text import join_columns, normalize, unsafe_characters
 
 POINTS = [p for p in range(sys.maxunicode + 1) if not 0xD800 <= p <= 0xDFFF]
 WORDS = ["足球", "股票", "nba", "5g", "가", "ガ", "é", "c++", "ss", "。", "中国队"]
+# Hyperscan's wheels are for x86-64: there it must be installed (and is the default), elsewhere the
+# Aho-Corasick search stands in.
+ENGINES = ["aho-corasick", *(["hyperscan"] if platform.machine() in ("x86_64", "AMD64") else [])]
 
 
 def oracle(words: list[str], text: str) -> set[int]:
@@ -35,28 +40,70 @@ def oracle(words: list[str], text: str) -> set[int]:
         "\ud800足球\udfff",  # lone surrogates, as a JSON upload may hold
     ],
 )
-def test_tricky_texts(text: str) -> None:
-    assert LiteralMatcher(WORDS).found(text) == oracle(WORDS, text)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_tricky_texts(engine: str, text: str) -> None:
+    assert LiteralMatcher(WORDS, engine).found(text) == oracle(WORDS, text)
 
 
-def test_generated_posts_and_bench_keywords() -> None:
+def test_the_default_engine_is_hyperscan_where_it_is_installed() -> None:
+    assert LiteralMatcher(WORDS).engine == ENGINES[-1]
+    assert LiteralMatcher(["a\0b"]).engine == "aho-corasick"  # its binding would cut the word at NUL
+    assert LiteralMatcher(["a\0b"]).found_in(["a", "xa\0by"]) == [set(), {0}]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_generated_posts_and_bench_keywords(engine: str) -> None:
     words = sorted({normalize(word) for _label, word in keywords(1_000)})
-    matcher = LiteralMatcher(words)
+    matcher = LiteralMatcher(words, engine)
     texts = [join_columns(row[1:3]) for row in posts(3_000, seed=3)]
-    assert sum(bool(matcher.found(text)) for text in texts) > 1_000  # the check below is not vacuous
-    for text in texts:
-        assert matcher.found(text) == oracle(words, text)
+    found = matcher.found_in(texts)
+    assert sum(map(bool, found)) > 1_000  # the check below is not vacuous
+    assert found == [oracle(words, text) for text in texts]
+    assert [matcher.found(text) for text in texts[:300]] == found[:300]
 
 
-def test_random_mixtures_of_every_kind_of_character() -> None:
-    matcher = LiteralMatcher(WORDS)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_random_mixtures_of_every_kind_of_character(engine: str) -> None:
+    matcher = LiteralMatcher(WORDS, engine)
     rng = random.Random(2)
-    pieces = [*WORDS, "ＮＢＡ", "Ｇ", "ｶ", "ﾞ", "\u1100", "\u1161", "\u0301", "\u200b", "S"]
-    for _ in range(20_000):
-        text = "".join(
-            rng.choice(pieces) if rng.random() < 0.4 else chr(rng.choice(POINTS)) for _ in range(rng.randint(1, 8))
-        )
-        assert matcher.found(text) == oracle(WORDS, text), repr(text)
+    pieces = [*WORDS, "ＮＢＡ", "Ｇ", "ｶ", "ﾞ", "\u1100", "\u1161", "\u0301", "\u200b", "S", "\udc80", "\uffff"]
+    texts = [
+        "".join(rng.choice(pieces) if rng.random() < 0.4 else chr(rng.choice(POINTS)) for _ in range(rng.randint(0, 8)))
+        for _ in range(20_000)
+    ]
+    # One search over all of them: a word split across two neighbouring texts is found in neither.
+    for text, found in zip(texts, matcher.found_in(texts), strict=True):
+        assert found == oracle(WORDS, text), repr(text)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_batch_keeps_its_texts_apart(engine: str) -> None:
+    words = [*WORDS, "a\nb", "x y"]  # whatever byte a separator would be, a word may hold it
+    matcher = LiteralMatcher(words, engine)
+    texts = ["足", "球", "", "足球", "c+", "+", "中国", "队。", "股票足球", "N", "BA", "a", "b", "x", "y", "a\nb"]
+    assert matcher.found_in(texts) == [oracle(words, text) for text in texts]
+    assert matcher.found_in([]) == []
+    assert matcher.found_in_normalized(["足球", "nb", "a"]) == [{0}, set(), set()]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_threads_search_at_once(engine: str) -> None:
+    """Hyperscan needs scratch space per concurrent scan (the threads pool runs chunks side by side)."""
+    words = sorted({normalize(word) for _label, word in keywords(1_000)})
+    matcher = LiteralMatcher(words, engine)
+    texts = [join_columns(row[1:3]) for row in posts(400, seed=4)]
+    expected = matcher.found_in(texts)
+    results: list[bool] = []
+
+    def search() -> None:
+        results.extend(matcher.found_in(texts) == expected for _ in range(20))
+
+    threads = [threading.Thread(target=search) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [True] * 80
 
 
 @pytest.mark.parametrize("alphabet", [set("足球股票中国队"), set("".join(WORDS))])
