@@ -1,4 +1,4 @@
-"""Label rows reach MariaDB (literal multi-row INSERTs) and SQLite (executemany) exactly as given."""
+"""Label rows reach MariaDB (literal INSERT … SELECT statements) and SQLite (executemany) exactly as given."""
 
 import uuid
 from collections.abc import Iterator
@@ -25,8 +25,10 @@ HOSTILE = [
     "a\nb\tc",
     "😂👍",
     "'); DROP TABLE labels; --",
+    "1",
 ]
-SCORES = [1.0, 0.1, 1e-300, 123456.789, -2.5, 0.30000000000000004]
+# Decimals of every length and exponents side by side: a DECIMAL column of them would round some.
+SCORES = [1.0, 0.1, 1e-300, 123456.789, -2.5, 0.30000000000000004, 1e-05, 5e20, 0.5, 2.0, 1 / 3]
 WHEN = datetime(2026, 5, 1, 12, 30, 45)
 
 
@@ -68,13 +70,23 @@ def test_any_label_or_model_name_is_stored_as_given(engine: Engine) -> None:
         assert conn.execute(select(labels.c.task_id).where(labels.c.task_id != task_id).limit(1)).first() is None
 
 
+def test_rows_whose_values_look_alike(engine: Engine) -> None:
+    """Id 1, label "1", score 1: a table value constructor that took its column names from its first row
+    would name two columns alike."""
+    task_id = uuid.uuid4().hex
+    rows = [("1", 1, "1", 1.0), ("1", 1, "1.0", 1.0), ("m", 2, "2", 2.0), ("1", 3, "1", 0.5)]
+    with engine.begin() as conn:
+        write_labels(conn, LabelRows(task_id, "1", WHEN, rows))
+    assert stored(engine, task_id) == {("1", i, m, lb, s) for m, i, lb, s in rows}
+
+
 def test_large_batches_are_split_into_several_statements(services: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(label_store, "STATEMENT_CHARS", 2_000)
     engine = output_engine(services)
     task_id = uuid.uuid4().hex
     rows = [("kw", i, f"label_{i % 7}", 1.0) for i in range(5_000)]
     statements = list(label_store._insert_statements(repr, LabelRows(task_id, "t", WHEN, rows)))
-    assert len(statements) > 100 and all(len(s) <= 2_000 for s in statements)
+    assert len(statements) > 50 and all(len(s) <= 2_000 for s in statements)
     with engine.begin() as conn:
         write_labels(conn, LabelRows(task_id, "t", WHEN, rows))
     assert len(stored(engine, task_id)) == 5_000
