@@ -33,6 +33,7 @@ class KeywordModel:
         self._matcher: LiteralMatcher | None = None
         # The labels and weights of each keyword, by the keyword's number in the matcher.
         self._targets: list[tuple[tuple[int, float], ...]] = []
+        self._alone: list[tuple[tuple[str, float], ...]] = []
 
     @property
     def labels_(self) -> list[str]:
@@ -51,6 +52,12 @@ class KeywordModel:
             per_label = targets.setdefault(keyword, {})
             per_label[label_index[rule.label]] = max(per_label.get(label_index[rule.label], 0.0), rule.weight)
         self._targets = [tuple(per_label.items()) for per_label in targets.values()]
+        # What a text with that one keyword gets, as predict would sum it: most labeled posts have one.
+        names, floor = self.labels_, self.min_score
+        self._alone = [
+            tuple((names[i], 0.0 + w) for i, w in sorted(target) if floor is None or 0.0 + w >= floor)
+            for target in self._targets
+        ]
         return LiteralMatcher(list(targets))
 
     @property
@@ -65,9 +72,10 @@ class KeywordModel:
         names = self.labels_
         floor = self.min_score
         out: list[RowLabels] = []
+        alone = self._alone
         for numbers in found:
-            if not numbers:
-                out.append([])
+            if len(numbers) < 2:
+                out.append([*alone[next(iter(numbers))]] if numbers else [])
                 continue
             scores: dict[int, float] = {}
             for number in numbers:

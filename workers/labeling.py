@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from settings import Settings
 from utils.db import task_store as ts
 from utils.db.engines import output_engine, source_engine
-from utils.db.label_store import LabelRows, label_rows, write_labels
+from utils.db.label_store import LabelRows, write_labels
 from utils.db.retrying import in_transaction
 from utils.memory import PeakRss
 from utils.patterns import ExclusionSet
@@ -126,13 +126,15 @@ def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
         for name, labeler in labelers:
             predictions = labeler.predict(texts) if texts else []
             per_label: dict[str, int] = {}
+            rows = writes.rows
+            # One pass: the rows to write, the labeled ids and the counts.
             for source_id, row_labels in zip(kept_ids, predictions, strict=True):
                 if row_labels:
                     labeled.add(source_id)
-                for label, _score in row_labels:
-                    per_label[label] = per_label.get(label, 0) + 1
+                    for label, score in row_labels:
+                        per_label[label] = per_label.get(label, 0) + 1
+                        rows.append((name, source_id, label, score))
             batch_counts[name] = per_label
-            writes.rows.extend(label_rows(name, kept_ids, predictions))
         new_counts = ts.merge_counts({k: dict(v) for k, v in counts.items()}, batch_counts)
         new_checkpoint = ids[-1] if ids else checkpoint
         batch = Batch(

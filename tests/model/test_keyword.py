@@ -4,7 +4,7 @@ from models.codec import load_labeler
 from models.keyword import KeywordModel, KeywordRule
 from tests.oracle import keyword_oracle
 from utils.demo import generate_posts
-from utils.text import join_columns
+from utils.text import join_columns, normalize
 from workers.cli import DEMO_RULES, read_keyword_rules
 
 
@@ -72,3 +72,29 @@ def test_agrees_with_plain_substring_search_on_generated_posts() -> None:
     expected = keyword_oracle(rows, rules)
     assert counts == expected["counts"]
     assert {r["id"] for r, p in zip(rows, predictions, strict=True) if p} == expected["labeled"]
+
+
+@pytest.mark.parametrize("min_score", [None, 2.0])
+def test_scores_and_floor_agree_with_a_direct_sum(min_score: float | None) -> None:
+    """Texts with one keyword (answered from a table built with the matcher) and with several (summed
+    per text) give what summing the weights of the distinct keywords found gives."""
+    words = ["足球", "篮球", "股票", "基金", "手机", "电影", "nba", "5g"]
+    rules = [KeywordRule(f"label_{i % 3}", word, 0.5 + i % 4) for i, word in enumerate(words)]
+    rules.append(KeywordRule("label_2", "足球", 4.0))  # one keyword, two labels
+    m = KeywordModel(rules, min_score)
+    texts = [join_columns([r["title"], r["content"]]) + words[i % len(words)] * (i % 3) for i, r in
+             enumerate(generate_posts(600, seed=5))]  # fmt: skip
+    texts += [*words, "ＮＢＡ和足球", "", "无关"]
+
+    def direct(text: str) -> list[tuple[str, float]]:
+        folded = normalize(text)
+        scores: dict[str, float] = {}
+        for word in {r.keyword for r in rules if r.keyword in folded}:
+            for label in sorted({r.label for r in rules if r.keyword == word}):
+                weight = max(r.weight for r in rules if r.keyword == word and r.label == label)
+                scores[label] = scores.get(label, 0.0) + weight
+        return [(label, s) for label, s in sorted(scores.items()) if min_score is None or s >= min_score]
+
+    predicted = m.predict(texts)
+    assert sum(len(p) == 1 for p in predicted) > 50 and sum(len(p) > 1 for p in predicted) > 50
+    assert predicted == [direct(text) for text in texts]
