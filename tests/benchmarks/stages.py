@@ -146,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         return len(sample)
 
     median, low = timed(match, args.runs)
-    results.append((f"match {len(model.rules):,} keywords (ahocorasick-rs), 1 core", f"{median:,.0f}", f"{low:,.0f}"))
+    engine = model.matcher.engine
+    results.append((f"match {len(model.rules):,} keywords ({engine}), 1 core", f"{median:,.0f}", f"{low:,.0f}"))
 
     spec = SourceSpec((f"{settings.input_schema}.posts",), "id", ("title", "content"), "post_time")
     table = reflect_source(source_engine(settings), spec)[spec.tables[0]]
@@ -161,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         return seen
 
     median, low = timed(read, args.runs)
-    results.append(("read, keyset batches of 5,000 (PyMySQL)", f"{median:,.0f}", f"{low:,.0f}"))
+    driver = source_engine(settings).dialect.driver
+    results.append((f"read, keyset batches of 5,000 ({driver})", f"{median:,.0f}", f"{low:,.0f}"))
 
     predictions = model.predict(sample)
     ids = list(range(1, len(sample) + 1))
@@ -178,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
 
     write_rows = len(label_rows(MODEL, ids, predictions))
     median, low = timed(write, args.runs)
-    results.append(("write labels, multi-row INSERT, unique key", f"{median:,.0f}", f"{low:,.0f}"))
+    results.append(("write labels, INSERT … SELECT over VALUES, unique key", f"{median:,.0f}", f"{low:,.0f}"))
     memory.sample()
 
     # INFO: start_worker waits for the worker's "ready" line.
