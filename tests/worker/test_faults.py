@@ -72,7 +72,7 @@ def test_sigkill_a_pool_child_mid_batch(
     """The parent sees its child die and gives the message back (reject_on_worker_lost)."""
     worker = start_worker(worker_env, tmp_path / "worker.log")
     workers.append(worker)
-    task_id = create(api, source_posts, batch_size=100)
+    task_id = create(api, source_posts, batch_size=50)
     wait_until_some_done(api, task_id, 1_000)
     child = psutil.Process(worker.proc.pid).children()[0]
     fault = Fault(api, task_id)
@@ -89,7 +89,7 @@ def test_sigkill_the_worker_mid_task_and_start_another(
 ) -> None:  # fmt: skip
     first = start_worker(worker_env, tmp_path / "first.log")
     workers.append(first)
-    task_id = create(api, source_posts, batch_size=100)
+    task_id = create(api, source_posts, batch_size=50)
     wait_until_some_done(api, task_id, 1_000)
     fault = Fault(api, task_id)
     first.kill(signal.SIGKILL)
@@ -111,7 +111,7 @@ def test_a_batch_outliving_the_visibility_timeout_is_fenced(
     env = {**worker_env, "CHUNK_ROWS": "12000"}  # two chunks, both running on the first worker
     first = start_worker(env, tmp_path / "first.log")
     workers.append(first)
-    task_id = create(api, source_posts, batch_size=200)
+    task_id = create(api, source_posts, batch_size=50)
     wait_until_some_done(api, task_id, 400)
     with task_row_locked(services, task_id):
         fault = Fault(api, task_id)
@@ -144,7 +144,7 @@ def test_redis_restarted_mid_task(
     api_proc, url = start_api(env, tmp_path / "api.log")
     workers.append(api_proc)
     with httpx.Client(base_url=url, timeout=60) as api:
-        task_id = create(api, source_posts, batch_size=100)
+        task_id = create(api, source_posts, batch_size=50)
         wait_until_some_done(api, task_id, 1_000)
         fault = Fault(api, task_id)
         server.kill()
@@ -173,7 +173,7 @@ def test_result_backend_down_while_the_task_finishes(
     end_other_tests_tasks(services)
     worker = start_worker(env, tmp_path / "worker.log")
     workers.append(worker)
-    task_id = create(api, source_posts, batch_size=100)
+    task_id = create(api, source_posts, batch_size=50)
     wait_until_some_done(api, task_id, expected["rows"] // 4)
     fault = Fault(api, task_id)
     server.kill()
@@ -201,7 +201,7 @@ def test_database_connections_killed_mid_task(
     """Reads and writes cut at random points (between a write and its commit too): each chunk
     resumes from its last committed batch."""
     workers.append(start_worker(worker_env, tmp_path / "worker.log"))
-    task_id = create(api, source_posts, batch_size=200)
+    task_id = create(api, source_posts, batch_size=50)
     wait_until_some_done(api, task_id, 400)
     fault = Fault(api, task_id)
     killed = 0
@@ -222,7 +222,7 @@ def test_output_connection_killed_between_write_and_commit(
     """A batch has moved its checkpoint and is writing its labels when its connection dies: the
     whole transaction is gone, and the chunk's next attempt redoes the batch."""
     workers.append(start_worker(worker_env, tmp_path / "worker.log"))
-    task_id = create(api, source_posts, batch_size=200)
+    task_id = create(api, source_posts, batch_size=50)
     wait_until_some_done(api, task_id, 400)
     fault = Fault(api, task_id)
     with label_rows_held(services, task_id, keyword_model, expected["pairs"]):
@@ -242,7 +242,7 @@ def test_lock_wait_timeouts_retry_the_whole_batch(
     without spending one of the chunk's attempts."""
     env = {**worker_env, "OUTPUT_LOCK_WAIT_TIMEOUT_S": "1"}
     workers.append(start_worker(env, tmp_path / "worker.log"))
-    task_id = create(api, source_posts, batch_size=200)
+    task_id = create(api, source_posts, batch_size=50)
     wait_until_some_done(api, task_id, 400)
     fault = Fault(api, task_id)
     with task_row_locked(services, task_id):
@@ -262,7 +262,7 @@ def test_a_deadlock_victim_retries_the_whole_batch(
     source_posts: str, keyword_model: str, expected: dict, report: Report,
 ) -> None:  # fmt: skip
     workers.append(start_worker(worker_env, tmp_path / "worker.log"))
-    task_id = create(api, source_posts, batch_size=200)
+    task_id = create(api, source_posts, batch_size=50)
     wait_until_some_done(api, task_id, 400)
     fault = Fault(api, task_id)
     deadlock_the_workers(services, task_id)
@@ -332,7 +332,7 @@ def test_a_task_whose_messages_the_broker_lost_is_sent_again(
     env = {**worker_env, "STALE_TASK_AFTER_S": "6"}
     first = start_worker(env, tmp_path / "first.log")
     workers.append(first)
-    task_id = create(api, source_posts, batch_size=100)
+    task_id = create(api, source_posts, batch_size=50)
     wait_until_some_done(api, task_id, 1_000)
     fault = Fault(api, task_id)
     first.kill(signal.SIGKILL)
@@ -353,7 +353,7 @@ def test_warm_shutdown_mid_task_then_another_worker(
     """SIGTERM: the worker finishes the chunks it holds, gives back the rest, and exits."""
     first = start_worker(worker_env, tmp_path / "first.log")
     workers.append(first)
-    task_id = create(api, source_posts, batch_size=200)
+    task_id = create(api, source_posts, batch_size=50)
     wait_until_some_done(api, task_id, 400)
     fault = Fault(api, task_id)
     first.proc.send_signal(signal.SIGTERM)
@@ -390,7 +390,7 @@ def test_rows_inserted_while_a_task_runs_are_not_labeled(
         for i in range(50)
     ]
     workers.append(start_worker(worker_env, tmp_path / "worker.log"))
-    task_id = create(api, source_posts, batch_size=200)
+    task_id = create(api, source_posts, batch_size=50)
     wait_until_some_done(api, task_id, 200)
     fault = Fault(api, task_id)
     try:
