@@ -31,8 +31,8 @@ SYSTEM_PACKAGES := libmariadb-dev pkg-config
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 system_deps: ## the system packages the requirements build against (Debian/Ubuntu: apt-get)
 	@command -v apt-get >/dev/null || { echo "install MariaDB's client headers (or MySQL's) and pkg-config, then run make again" >&2; exit 1; }
-	$(SUDO) apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES) || \
-	{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES); }
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES) || \
+	{ $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES); }
 
 run: install ## API + worker on the embedded default (or on .env), with a demo table and model
 	$(PY) -m workers.cli demo --if-missing --rows $(DEMO_ROWS)
