@@ -51,11 +51,15 @@ def test_the_default_engine_is_hyperscan_where_it_is_installed() -> None:
     assert LiteralMatcher(["a\0b"]).found_in(["a", "xa\0by"]) == [set(), {0}]
 
 
+def bench_case(engine: str, rows: int, seed: int) -> tuple[list[str], LiteralMatcher, list[str]]:
+    """The bench's 1,000 keywords, their matcher and `rows` generated posts."""
+    words = sorted({normalize(word) for _label, word in keywords(1_000)})
+    return words, LiteralMatcher(words, engine), [join_columns(row[1:3]) for row in posts(rows, seed=seed)]
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_generated_posts_and_bench_keywords(engine: str) -> None:
-    words = sorted({normalize(word) for _label, word in keywords(1_000)})
-    matcher = LiteralMatcher(words, engine)
-    texts = [join_columns(row[1:3]) for row in posts(3_000, seed=3)]
+    words, matcher, texts = bench_case(engine, 3_000, seed=3)
     found = matcher.found_in(texts)
     assert sum(map(bool, found)) > 1_000  # the check below is not vacuous
     assert found == [oracle(words, text) for text in texts]
@@ -89,9 +93,7 @@ def test_a_batch_keeps_its_texts_apart(engine: str) -> None:
 @pytest.mark.parametrize("engine", ENGINES)
 def test_threads_search_at_once(engine: str) -> None:
     """Hyperscan needs scratch space per concurrent scan (the threads pool runs chunks side by side)."""
-    words = sorted({normalize(word) for _label, word in keywords(1_000)})
-    matcher = LiteralMatcher(words, engine)
-    texts = [join_columns(row[1:3]) for row in posts(400, seed=4)]
+    _words, matcher, texts = bench_case(engine, 400, seed=4)
     expected = matcher.found_in(texts)
     results: list[bool] = []
 
