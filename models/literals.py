@@ -37,13 +37,16 @@ class HyperscanRefused(ValueError):
 
 
 NOTHING: Set[int] = frozenset()
+# While most texts need normalizing anyway, one search in this many still looks for the unsafe characters.
+REPROBE_EVERY = 16
 
 
 class LiteralMatcher:
-    def __init__(self, words: Sequence[str], engine: str | None = None) -> None:
+    def __init__(self, words: Sequence[str], engine: str | None = None, raw_texts: bool = True) -> None:
         """`words`: distinct, non-empty and already normalized. `engine`: "hyperscan" or "aho-corasick",
         by default Hyperscan where it is installed and can hold the words (it refuses a NUL byte and
-        words of thousands of bytes), else Aho-Corasick."""
+        words of thousands of bytes), else Aho-Corasick. `raw_texts`: whether texts not normalized
+        yet will be searched (`found_in`), or only normalized ones (`found_in_normalized`)."""
         unsafe = set(unsafe_characters(set("".join(words))))
         guards = sorted(unsafe.difference(words))
         self._patterns = [_utf8(text) for text in [*words, *guards]]
@@ -52,18 +55,22 @@ class LiteralMatcher:
         # one unsafe character (reported under the word's own number).
         self._triggers = frozenset(i for i, text in enumerate([*words, *guards]) if text in unsafe)
         self.engine = engine or ("hyperscan" if hyperscan is not None else "aho-corasick")
+        self._normalize_all = False
+        self._searches = 0
+        # Compiled now, so that a model that cannot be built fails where it is made.
+        compile_now = (lambda: self._guarded) if raw_texts else (lambda: self._words)
         try:
-            self._guarded  # noqa: B018 (compiled now: a model that cannot be built fails where it is made)
+            compile_now()
         except HyperscanRefused:
             if engine:
                 raise
             self.engine = "aho-corasick"
-            self._guarded  # noqa: B018
+            compile_now()
 
     @cached_property
     def _guarded(self) -> "AhoCorasickSet | HyperscanSet":
-        """The words and the guards: a raw text's search. (The words alone are compiled when first
-        needed: only a text with an unsafe character, or a rule model with regexes, searches them.)"""
+        """The words and the guards: a raw text's search. (Each set is compiled when first needed: the
+        words alone serve texts with an unsafe character, and rule models with regexes.)"""
         if len(self._patterns) == self._size:
             return self._words
         return self._make(self._patterns)
@@ -82,10 +89,17 @@ class LiteralMatcher:
     def found_in(self, texts: Sequence[str]) -> list[Set[int]]:
         """For each text, the numbers of the words that occur in `normalize(text)` (not to be changed:
         texts with no word share one empty set)."""
+        self._searches += 1
+        if self._normalize_all and self._searches % REPROBE_EVERY:
+            return self.found_in_normalized([normalize(text) for text in texts])
         found = self._guarded.search([_utf8(text) for text in texts])
         triggers = self._triggers
         if triggers:
             again = [i for i, numbers in enumerate(found) if numbers and not triggers.isdisjoint(numbers)]
+            # When most texts hold an unsafe character (words with Latin letters or punctuation meet
+            # full-width text, say), normalizing every text at once costs less than finding those
+            # characters and searching again: the next batches do that, and look again now and then.
+            self._normalize_all = len(again) > len(texts) // 2
             if again:
                 redone = self.found_in_normalized([normalize(texts[i]) for i in again])
                 for i, numbers in zip(again, redone, strict=True):

@@ -62,7 +62,8 @@ class RuleModel:
             if not by_keyword:
                 return None
             self._rules_of = [tuple(numbers) for numbers in by_keyword.values()]
-            self._keywords = LiteralMatcher(list(by_keyword))
+            # With regexes, texts are normalized for them first, and the keywords searched in that.
+            self._keywords = LiteralMatcher(list(by_keyword), raw_texts=not self._regex_rules)
         return self._keywords
 
     def matching_rules(self, text: str) -> set[int]:

@@ -123,3 +123,28 @@ def test_safe_characters_normalize_alone_and_outside_the_alphabet(alphabet: set[
     for _ in range(5_000):
         text = "".join(rng.choice(changed if rng.random() < 0.3 else safe) for _ in range(rng.randint(1, 16)))
         assert normalize(text) == "".join(map(normalize, text)), repr(text)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_matcher_of_normalized_texts_only_compiles_the_words_alone(engine: str) -> None:
+    matcher = LiteralMatcher(WORDS, engine, raw_texts=False)
+    assert "_guarded" not in vars(matcher)  # the guards (thousands of characters) are not compiled
+    nba, team = WORDS.index("nba"), WORDS.index("中国队")
+    assert matcher.found_in_normalized(["中国队和nba", "ｎｂａ"]) == [{team, nba}, set()]
+    assert matcher.found_in(["ＮＢＡ"]) == [{nba}]  # still right if asked: compiled then
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_batches_that_mostly_need_normalizing_are_normalized_whole(engine: str) -> None:
+    """Words with Latin letters make full-width text unsafe: after such a batch the matcher normalizes
+    every text at once (and looks for unsafe characters again now and then), with the same result."""
+    matcher = LiteralMatcher(WORDS, engine)
+    rng = random.Random(5)
+    pieces = ["ＮＢＡ", "看", "，", "足球", "Ｃ＋＋", "ss", "ß", "！", "5G", "。", "e\u0301"]
+    for batch in range(40):
+        share = 0.9 if batch < 20 else 0.1  # mostly unsafe texts, then mostly plain ones
+        texts = ["".join(rng.choice(pieces) for _ in range(6)) if rng.random() < share else "足球股票" for _ in range(50)]
+        assert matcher.found_in(texts) == [oracle(WORDS, text) for text in texts]
+        if batch == 10:
+            assert matcher._normalize_all
+    assert not matcher._normalize_all  # a look at plain texts went back to searching them as they are
