@@ -143,7 +143,9 @@ def test_batches_that_mostly_need_normalizing_are_normalized_whole(engine: str) 
     pieces = ["ＮＢＡ", "看", "，", "足球", "Ｃ＋＋", "ss", "ß", "！", "5G", "。", "e\u0301"]
     for batch in range(40):
         share = 0.9 if batch < 20 else 0.1  # mostly unsafe texts, then mostly plain ones
-        texts = ["".join(rng.choice(pieces) for _ in range(6)) if rng.random() < share else "足球股票" for _ in range(50)]
+        texts = [
+            "".join(rng.choice(pieces) for _ in range(6)) if rng.random() < share else "足球股票" for _ in range(50)
+        ]
         assert matcher.found_in(texts) == [oracle(WORDS, text) for text in texts]
         if batch == 10:
             assert matcher._normalize_all
