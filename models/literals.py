@@ -106,11 +106,8 @@ class LiteralMatcher:
                     found[i] = numbers
         return found
 
-    def found_normalized(self, folded: str) -> Set[int]:
-        """The numbers of the words that occur in `folded`, a text normalized already."""
-        return self.found_in_normalized([folded])[0]
-
     def found_in_normalized(self, folded: Sequence[str]) -> list[Set[int]]:
+        """For each text, normalized already, the numbers of the words that occur in it."""
         return self._words.search([_utf8(text) for text in folded])
 
 

@@ -66,10 +66,6 @@ class RuleModel:
             self._keywords = LiteralMatcher(list(by_keyword), raw_texts=not self._regex_rules)
         return self._keywords
 
-    def matching_rules(self, text: str) -> set[int]:
-        """Indices into `self.rules` of the rules that match `text` (normalised here)."""
-        return self.matching_rules_in([text])[0]
-
     def matching_rules_in(self, texts: list[str]) -> list[set[int]]:
         """For each text, the indices into `self.rules` of the rules that match it; keywords of all texts
         in one search."""

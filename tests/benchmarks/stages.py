@@ -22,6 +22,7 @@ import httpx
 from sqlalchemy import delete
 
 import tests.benchmarks.bench_env  # noqa: F401 - sets the bench settings before anything reads them
+from models.base import RowLabels
 from models.keyword import KeywordModel, KeywordRule
 from models.params import MODEL_TYPES
 from models.training import train as train_model
@@ -29,7 +30,7 @@ from settings import get_settings
 from tests.benchmarks.fresh import fresh_start
 from tests.services import peak_rss_of, start_api, start_worker, wait_for
 from utils.db.engines import output_engine, source_engine
-from utils.db.label_store import LabelRows, label_rows, write_labels
+from utils.db.label_store import LabelRows, write_labels
 from utils.db.model_store import add_model
 from utils.db.tables import labels
 from utils.demo import DEMO_YEAR_START, generate_posts, posts_table, seed_posts
@@ -52,6 +53,11 @@ def keyword_rules(n: int, seed: int = 11) -> list[KeywordRule]:
         word = "".join(rng.choice(alphabet) for _ in range(rng.choice((2, 3))))
         rules.append(KeywordRule(f"label_{len(rules) % 20:02d}", word))
     return rules
+
+
+def label_rows(model: str, ids: list[int], predictions: list[RowLabels]) -> list[tuple[str, int, str, float]]:
+    """The label rows a batch writes, as a chunk makes them."""
+    return [(model, i, label, score) for i, row in zip(ids, predictions, strict=True) for label, score in row]
 
 
 def dataset_file(rows: int) -> bytes:

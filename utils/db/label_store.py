@@ -28,16 +28,6 @@ class LabelRows:
     rows: list[tuple[str, int, str, float]]
 
 
-def label_rows(
-    model: str, ids: Sequence[int], predictions: Sequence[Sequence[tuple[str, float]]]
-) -> list[tuple[str, int, str, float]]:
-    return [
-        (model, source_id, label, score)
-        for source_id, row_labels in zip(ids, predictions, strict=True)
-        for label, score in row_labels
-    ]
-
-
 def write_labels(conn: Connection, batch: LabelRows) -> None:
     """Insert the batch in the caller's transaction.
 
