@@ -116,6 +116,11 @@ class Settings(BaseSettings):
         return not self.output_host
 
     @property
+    def compiled_dir(self) -> Path:
+        """Compiled keyword matchers, shared by the processes of this host (`models.literals`)."""
+        return self.var_dir / "compiled"
+
+    @property
     def source_url(self) -> str:
         if not self.input_host:
             return f"sqlite:///{self.var_dir / 'source.sqlite'}"

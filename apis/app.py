@@ -10,6 +10,7 @@ from apis.deps import OutputEngine, require_api_key, settings_dep
 from apis.errors import AudienceError, install_error_handlers
 from apis.limits import BodyLimit
 from apis.status_cache import StatusCache
+from models.literals import keep_compiled_in
 from settings import Settings, get_settings
 from utils.db.engines import init_output_schema
 
@@ -25,6 +26,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.env == "production" and not settings.model_signing_key.get_secret_value():
         raise RuntimeError("ENV=production needs MODEL_SIGNING_KEY: stored models would not be protected")
     init_output_schema(settings)
+    # Models made here compile their matchers once for the workers of this host too.
+    keep_compiled_in(settings.compiled_dir)
     app = FastAPI(
         title="Audience",
         version="3.0.0",

@@ -12,13 +12,22 @@ through, as three bytes of its own.) Where Hyperscan is installed (x86-64), a wh
 in one call: the texts are joined by the byte 0xFF, which UTF-8 never holds, so no match can span two
 texts, and each match is given to its text by its end offset. Hyperscan's literal matcher (SIMD) scans
 bench posts about 2.5 times as fast as the Aho-Corasick DFA of ahocorasick-rs, which is used elsewhere.
+
+Compiling the guards takes Hyperscan about half a second (17,000 characters for 1,000 Chinese words),
+in every process that labels with the model. With `keep_compiled_in(directory)`, as the API and the
+worker do, a database is compiled once per host and version: the next process loads it in a millisecond.
 """
 
+import contextlib
+import hashlib
+import os
+import tempfile
 import threading
 from bisect import bisect_left
 from collections.abc import Sequence, Set
 from functools import cached_property
 from itertools import accumulate
+from pathlib import Path
 
 from ahocorasick_rs import BytesAhoCorasick, Implementation
 
@@ -39,6 +48,15 @@ class HyperscanRefused(ValueError):
 NOTHING: Set[int] = frozenset()
 # While most texts need normalizing anyway, one search in this many still looks for the unsafe characters.
 REPROBE_EVERY = 16
+
+_compiled_dir: Path | None = None
+
+
+def keep_compiled_in(directory: Path | None) -> None:
+    """Keep the compiled Hyperscan databases of this process in `directory` and look there before
+    compiling one (None: compile each in memory only)."""
+    global _compiled_dir
+    _compiled_dir = directory
 
 
 class LiteralMatcher:
@@ -129,11 +147,7 @@ class HyperscanSet:
         # The binding measures literals with strlen: a NUL byte would cut a pattern short.
         if any(b"\0" in pattern for pattern in patterns):
             raise HyperscanRefused("a word holds a NUL character")
-        self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        try:
-            self._database.compile(expressions=list(patterns), ids=list(range(len(patterns))), literal=True)
-        except hyperscan.error as exc:  # a word too long for it, say
-            raise HyperscanRefused(str(exc)) from exc
+        self._database = _load_or_compile(patterns)
         # A scan needs scratch space of its own: one per thread (greenlet, under gevent) that scans.
         self._local = threading.local()
 
@@ -161,6 +175,61 @@ class HyperscanSet:
         for row, numbers in by_row.items():
             found[row] = numbers
         return found
+
+
+def _load_or_compile(patterns: Sequence[bytes]) -> "hyperscan.Database":
+    """The block-mode literal database of `patterns`, numbered in order: loaded from the compiled
+    directory when it holds it intact, else compiled (and stored there)."""
+    directory = _compiled_dir
+    path = None
+    if directory is not None:
+        key = hashlib.sha256(str(getattr(hyperscan, "__version__", "")).encode())
+        for pattern in patterns:  # length-prefixed: no two lists of patterns hash alike
+            key.update(len(pattern).to_bytes(4, "little") + pattern)
+        path = directory / f"{key.hexdigest()}.hsdb"
+        if (database := _load(path)) is not None:
+            return database
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    try:
+        database.compile(expressions=list(patterns), ids=list(range(len(patterns))), literal=True)
+    except hyperscan.error as exc:  # a word too long for it, say
+        raise HyperscanRefused(str(exc)) from exc
+    if path is not None:
+        _store(path, hyperscan.dumpb(database))
+    return database
+
+
+def _load(path: Path) -> "hyperscan.Database | None":
+    """The database stored at `path`, or None when it is missing, damaged (its digest guards it: a
+    flipped byte Hyperscan's own check misses could make a scan read out of bounds) or built for
+    another CPU."""
+    try:
+        stored = path.read_bytes()
+    except OSError:
+        return None
+    digest, blob = stored[:32], stored[32:]
+    if hashlib.sha256(blob).digest() != digest:
+        return None
+    try:
+        return hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
+    except hyperscan.error:
+        return None
+
+
+def _store(path: Path, blob: bytes) -> None:
+    """Write `blob` under its digest, whole or not at all (processes compiling the same words at once
+    each rename a complete file into place). A directory that cannot be written only costs the cache."""
+    part = ""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as file:
+            part = file.name
+            file.write(hashlib.sha256(blob).digest() + blob)
+        os.replace(part, path)
+    except OSError:
+        if part:
+            with contextlib.suppress(OSError):
+                os.unlink(part)
 
 
 def _utf8(text: str) -> bytes:

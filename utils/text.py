@@ -89,6 +89,12 @@ def _altered() -> dict[str, str | None]:
     return altered
 
 
+def warm_text_tables() -> None:
+    """Build the tables normalize() and unsafe_characters() consult, ahead of their first use."""
+    _nfkc_table()
+    _altered()
+
+
 def unsafe_characters(alphabet: set[str]) -> list[str]:
     """The characters whose presence in a text can make `normalize(text)` hold other occurrences of words
     written in `alphabet` (normalized) than the text itself.

@@ -4,10 +4,13 @@ import platform
 import random
 import sys
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from models.literals import LiteralMatcher
+from models import literals
+from models.literals import LiteralMatcher, keep_compiled_in
 from tests.benchmarks.corpus import keywords, posts
 from utils.text import join_columns, normalize, unsafe_characters
 
@@ -150,3 +153,68 @@ def test_batches_that_mostly_need_normalizing_are_normalized_whole(engine: str) 
         if batch == 10:
             assert matcher._normalize_all
     assert not matcher._normalize_all  # a look at plain texts went back to searching them as they are
+
+
+@pytest.fixture
+def compiled_dir(tmp_path: Path) -> Iterator[Path]:
+    directory = tmp_path / "compiled"
+    keep_compiled_in(directory)
+    yield directory
+    keep_compiled_in(None)
+
+
+@pytest.mark.skipif(literals.hyperscan is None, reason="Hyperscan has no wheel for this platform")
+def test_a_compiled_database_is_stored_once_and_loaded_by_the_next_matcher(
+    compiled_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = ["看ＮＢＡ直播", "足球股票", "e\u0301", "中国队。"]
+    expected = [oracle(WORDS, text) for text in texts]
+    assert LiteralMatcher(WORDS, "hyperscan").found_in(texts) == expected
+    stored = sorted(compiled_dir.iterdir())
+    # The words with their guards, and the words alone (for the texts with an unsafe character); no
+    # part file left behind.
+    assert len(stored) == 2 and {path.suffix for path in stored} == {".hsdb"}
+
+    compiles: list[int] = []
+    real = literals.hyperscan.Database
+
+    def counted(**kwargs: object) -> object:
+        compiles.append(1)
+        return real(**kwargs)
+
+    monkeypatch.setattr(literals.hyperscan, "Database", counted)
+    assert LiteralMatcher(WORDS, "hyperscan").found_in(texts) == expected
+    assert compiles == []  # loaded, not compiled
+    assert LiteralMatcher([*WORDS, "新词"], "hyperscan").found_in(["新词"]) == [{len(WORDS)}]
+    assert compiles == [1] and len(list(compiled_dir.iterdir())) == 3  # other words, another database
+
+
+@pytest.mark.skipif(literals.hyperscan is None, reason="Hyperscan has no wheel for this platform")
+@pytest.mark.parametrize("damage", ["flip", "truncate", "empty"])
+def test_a_damaged_stored_database_is_compiled_again(compiled_dir: Path, damage: str) -> None:
+    LiteralMatcher(WORDS, "hyperscan")  # the words with their guards
+    (path,) = compiled_dir.iterdir()
+    whole = path.read_bytes()
+    stored = bytearray(whole)
+    if damage == "flip":
+        stored[-5] ^= 0xFF  # a byte Hyperscan's own check lets through
+    elif damage == "truncate":
+        del stored[len(stored) // 2 :]
+    else:
+        stored.clear()
+    path.write_bytes(bytes(stored))
+    texts = ["看ＮＢＡ直播", "足球股票"]
+    assert LiteralMatcher(WORDS, "hyperscan").found_in(texts) == [oracle(WORDS, text) for text in texts]
+    assert path.read_bytes() == whole  # not used as it was: compiled and stored again
+
+
+@pytest.mark.skipif(literals.hyperscan is None, reason="Hyperscan has no wheel for this platform")
+def test_a_directory_that_cannot_be_written_only_costs_the_cache(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    keep_compiled_in(blocked / "compiled")
+    try:
+        assert LiteralMatcher(WORDS, "hyperscan").found(WORDS[0]) == {0}
+    finally:
+        keep_compiled_in(None)
+    assert blocked.read_text() == "not a directory"

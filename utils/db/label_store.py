@@ -56,7 +56,8 @@ def _insert_statements(escape: Callable[[object], str], batch: LabelRows) -> Ite
     under STATEMENT_CHARS. (The CTE names the columns: a table value constructor alone takes its
     column names from its first row, and a label "1" of source id 1 would name two columns alike.)"""
     common = f"{escape(batch.task_id)}, {escape(batch.source_table)}, {escape(batch.created_at)}"
-    labels_escaped: dict[str, str] = {}
+    # Each distinct (label, score) is escaped and formatted once: a model gives few scores to many rows.
+    endings: dict[tuple[str, float], str] = {}
     for model, rows in groupby(batch.rows, key=itemgetter(0)):
         head = (
             "INSERT INTO labels (task_id, source_table, created_at, model, source_id, label, score) "
@@ -66,8 +67,9 @@ def _insert_statements(escape: Callable[[object], str], batch: LabelRows) -> Ite
         values: list[str] = []
         size = len(head) + len(tail)
         for _model, source_id, label, score in rows:
-            literal = labels_escaped.get(label) or labels_escaped.setdefault(label, escape(label))
-            value = f"({int(source_id):d},{literal},{_double(model, source_id, label, score)})"
+            if (ending := endings.get((label, score))) is None:  # a NaN score is never found: _double refuses it
+                ending = endings[label, score] = f",{escape(label)},{_double(model, source_id, label, score)})"
+            value = f"({int(source_id):d}{ending}"
             if values and size + len(value) + 1 > STATEMENT_CHARS:
                 yield head + ",".join(values) + tail
                 values, size = [], len(head) + len(tail)
