@@ -12,6 +12,12 @@ class Labeler(Protocol):
     @property
     def labels_(self) -> list[str]: ...
 
+    @property
+    def takes_utf8(self) -> bool:
+        """Whether predict() takes the texts as UTF-8 bytes too (`utils.text.utf8_of`): a labeler that
+        searches bytes spares the reader decoding them."""
+        ...
+
     def predict(self, texts: list[str]) -> list[RowLabels]:
         """Labels for each text, in order; an empty list where nothing applies."""
         ...

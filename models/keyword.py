@@ -8,7 +8,7 @@ less are left out (for example 2.0: two keywords, or one heavy one).
 """
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from models.base import RowLabels
@@ -26,6 +26,7 @@ class KeywordRule:
 
 class KeywordModel:
     kind = "keyword"
+    takes_utf8 = True
 
     def __init__(self, rules: Iterable[KeywordRule], min_score: float | None = None) -> None:
         self.rules = list(rules)
@@ -66,7 +67,7 @@ class KeywordModel:
             self._matcher = self._build()
         return self._matcher
 
-    def predict(self, texts: list[str]) -> list[RowLabels]:
+    def predict(self, texts: Sequence[str] | Sequence[bytes]) -> list[RowLabels]:
         found = self.matcher.found_in(texts)  # builds the matcher and `_targets` on first use
         targets = self._targets
         names = self.labels_

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from ahocorasick_rs import BytesAhoCorasick, Implementation
 
-from utils.text import normalize, unsafe_characters
+from utils.text import normalize, text_of, unsafe_characters, utf8_of
 
 try:
     import hyperscan
@@ -67,7 +67,7 @@ class LiteralMatcher:
         yet will be searched (`found_in`), or only normalized ones (`found_in_normalized`)."""
         unsafe = set(unsafe_characters(set("".join(words))))
         guards = sorted(unsafe.difference(words))
-        self._patterns = [_utf8(text) for text in [*words, *guards]]
+        self._patterns = [utf8_of(text) for text in [*words, *guards]]
         self._size = len(words)
         # The numbers whose match sends a text to be normalized: the guards, and any word that is itself
         # one unsafe character (reported under the word's own number).
@@ -104,13 +104,14 @@ class LiteralMatcher:
         """The numbers of the words that occur in `normalize(text)`."""
         return self.found_in([text])[0]
 
-    def found_in(self, texts: Sequence[str]) -> list[Set[int]]:
+    def found_in(self, texts: Sequence[str] | Sequence[bytes]) -> list[Set[int]]:
         """For each text, the numbers of the words that occur in `normalize(text)` (not to be changed:
-        texts with no word share one empty set)."""
+        texts with no word share one empty set). Texts may come as UTF-8 bytes (`utils.text.utf8_of`),
+        as the search wants them."""
         self._searches += 1
         if self._normalize_all and self._searches % REPROBE_EVERY:
-            return self.found_in_normalized([normalize(text) for text in texts])
-        found = self._guarded.search([_utf8(text) for text in texts])
+            return self.found_in_normalized([normalize(_str(text)) for text in texts])
+        found = self._guarded.search([_bytes(text) for text in texts])
         triggers = self._triggers
         if triggers:
             again = [i for i, numbers in enumerate(found) if numbers and not triggers.isdisjoint(numbers)]
@@ -119,14 +120,14 @@ class LiteralMatcher:
             # characters and searching again: the next batches do that, and look again now and then.
             self._normalize_all = len(again) > len(texts) // 2
             if again:
-                redone = self.found_in_normalized([normalize(texts[i]) for i in again])
+                redone = self.found_in_normalized([normalize(_str(texts[i])) for i in again])
                 for i, numbers in zip(again, redone, strict=True):
                     found[i] = numbers
         return found
 
     def found_in_normalized(self, folded: Sequence[str]) -> list[Set[int]]:
         """For each text, normalized already, the numbers of the words that occur in it."""
-        return self._words.search([_utf8(text) for text in folded])
+        return self._words.search([utf8_of(text) for text in folded])
 
 
 class AhoCorasickSet:
@@ -232,5 +233,9 @@ def _store(path: Path, blob: bytes) -> None:
                 os.unlink(part)
 
 
-def _utf8(text: str) -> bytes:
-    return text.encode("utf-8", "surrogatepass")
+def _bytes(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else utf8_of(text)
+
+
+def _str(text: str | bytes) -> str:
+    return text if isinstance(text, str) else text_of(text)

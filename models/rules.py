@@ -12,7 +12,7 @@ does not grow with the number of rules; RE2 keeps a hostile pattern from hanging
 """
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from models.base import RowLabels
@@ -20,7 +20,7 @@ from models.literals import LiteralMatcher
 from models.versions import installed_versions
 from utils.patterns import ExclusionSet
 from utils.rule_files import KINDS, Rule
-from utils.text import normalize
+from utils.text import normalize, text_of
 
 
 class RuleModel:
@@ -50,6 +50,11 @@ class RuleModel:
         self._regexes = ExclusionSet([self.rules[i].pattern for i in self._regex_rules], case_sensitive=False)
 
     @property
+    def takes_utf8(self) -> bool:
+        """Keywords alone are searched in bytes; regexes want the normalized text."""
+        return not self._regex_rules
+
+    @property
     def labels_(self) -> list[str]:
         return sorted({rule.label for rule in self.rules})
 
@@ -66,12 +71,12 @@ class RuleModel:
             self._keywords = LiteralMatcher(list(by_keyword), raw_texts=not self._regex_rules)
         return self._keywords
 
-    def matching_rules_in(self, texts: list[str]) -> list[set[int]]:
+    def matching_rules_in(self, texts: Sequence[str] | Sequence[bytes]) -> list[set[int]]:
         """For each text, the indices into `self.rules` of the rules that match it; keywords of all texts
         in one search."""
         matcher = self._matcher()
         if self._regex_rules:
-            folded = [normalize(text) for text in texts]
+            folded = [normalize(text if isinstance(text, str) else text_of(text)) for text in texts]
             found = [{self._regex_rules[i] for i in self._regexes.matches(text)} for text in folded]
             keywords = matcher.found_in_normalized(folded) if matcher else []
         else:
@@ -82,7 +87,7 @@ class RuleModel:
                 rules.update(self._rules_of[keyword])
         return found
 
-    def predict(self, texts: list[str]) -> list[RowLabels]:
+    def predict(self, texts: Sequence[str] | Sequence[bytes]) -> list[RowLabels]:
         names = self.labels_
         out: list[RowLabels] = []
         for text, numbers in zip(texts, self.matching_rules_in(texts), strict=True):

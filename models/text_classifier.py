@@ -28,6 +28,7 @@ class TextClassifier:
     # Each vocabulary word's column + 1 (so that a miss, None, is the only false value), built on first
     # use: not pickled, and absent from models pickled before it existed.
     _columns: dict[str, int] | None = None
+    takes_utf8 = False  # jieba and scikit-learn take str
 
     def __init__(
         self,

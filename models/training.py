@@ -59,6 +59,10 @@ class TrainedModel:
     def labels_(self) -> list[str]:
         return self.labeler.labels_
 
+    @property
+    def takes_utf8(self) -> bool:
+        return self.labeler.takes_utf8
+
     def predict(self, texts: list[str]) -> list[RowLabels]:
         return self.labeler.predict(texts)
 

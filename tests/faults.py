@@ -188,6 +188,7 @@ class PoisonModel:
     what a real model does when one row's text trips a bug in it."""
 
     kind = "term_weight"
+    takes_utf8 = False  # as scikit-learn models: its texts are read decoded
 
     def __init__(self, inner: KeywordModel, marker: str) -> None:
         self.inner, self.marker = inner, marker

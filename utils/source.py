@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -27,8 +28,23 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.engine.reflection import Inspector
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
-from utils.text import join_columns
+from utils.text import join_columns, utf8_of
+
+
+class Utf8Bytes(FunctionElement[bytes]):
+    """An expression's text as UTF-8 bytes: CAST(CONVERT(expr USING utf8mb4) AS BINARY) on MariaDB."""
+
+    type = LargeBinary()
+    inherit_cache = True
+
+
+@compiles(Utf8Bytes, "mysql")
+def _utf8_bytes_on_mariadb(element: Utf8Bytes, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(CONVERT({compiler.process(element.clauses, **kw)} USING utf8mb4) AS BINARY)"
 
 
 class SourceError(ValueError):
@@ -74,12 +90,26 @@ class SourceTable:
 
         On MariaDB, with only string text columns, the server joins them, which spares the client a
         column to decode and a join per row."""
+        return self._read(conn, after, hi, start, end, limit, utf8=False)
+
+    def read_batch_utf8(
+        self, conn: Connection, after: int, hi: int, start: datetime, end: datetime, limit: int
+    ) -> tuple[list[int], list[bytes]]:
+        """`read_batch` with each text in UTF-8, for labelers that search bytes: on MariaDB the server
+        converts it (from any column charset) and the driver passes the bytes on undecoded, which
+        spares the client about 2 µs a row of decoding and encoding again."""
+        return self._read(conn, after, hi, start, end, limit, utf8=True)
+
+    def _read(
+        self, conn: Connection, after: int, hi: int, start: datetime, end: datetime, limit: int, utf8: bool
+    ) -> tuple[list[int], list[Any]]:
         on_server = conn.dialect.name == "mysql" and all(isinstance(c.type, String) for c in self.texts)
         if on_server:
             # CONCAT_WS skips NULLs; an empty column is made one, so neither leaves a blank line. (By its
             # length: under a PAD SPACE collation a column of spaces equals '', and is kept as it is.)
             parts = (case((func.char_length(c) == 0, None), else_=c) for c in self.texts)
-            columns = [self.id, func.concat_ws("\n", *parts)]
+            joined: ColumnElement[Any] = func.concat_ws("\n", *parts)
+            columns = [self.id, Utf8Bytes(joined) if utf8 else joined]
         else:
             columns = [self.id, *self.texts]
         stmt = select(*columns).where(self.id > after, self.id <= hi, self._in_range(start, end))
@@ -99,7 +129,8 @@ class SourceTable:
                 result.close()
             return [row[0] for row in rows], [row[1] for row in rows]
         rows = conn.execute(stmt).all()
-        return [int(row[0]) for row in rows], [join_columns(row[1:]) for row in rows]
+        texts = [join_columns(row[1:]) for row in rows]
+        return [int(row[0]) for row in rows], [utf8_of(text) for text in texts] if utf8 else texts
 
     def fetch_rows(self, conn: Connection, ids: Sequence[int]) -> dict[int, Row]:
         stmt = select(self.id, *self.texts).where(self.id.in_(list(ids)))

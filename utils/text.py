@@ -44,6 +44,16 @@ def normalize(text: str) -> str:
     return _ZERO_WIDTH.sub("", nfkc(text)).casefold()
 
 
+def utf8_of(text: str) -> bytes:
+    """`text` in UTF-8; a lone surrogate (a JSON upload may hold one) as three bytes of its own."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+def text_of(utf8: bytes) -> str:
+    """The text `utf8_of` gave these bytes."""
+    return utf8.decode("utf-8", "surrogatepass")
+
+
 def join_columns(values: Iterable[object]) -> str:
     """The text of a row: its non-empty text columns, one per line."""
     return "\n".join(str(v) for v in values if v is not None and v != "")

@@ -1,5 +1,6 @@
 """The predicting workflow's steps as plain functions; Celery tasks in `workers.predicting` wrap them."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -109,6 +110,9 @@ def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
     # The task's own copy of the pattern set: editing the set later does not change a running task.
     snapshot = config.get("pattern_set")
     exclusion = get_exclusion_set(snapshot["patterns"]) if snapshot else None
+    # Texts as UTF-8 bytes when every labeler takes them and no pattern set wants them decoded.
+    utf8 = exclusion is None and all(labeler.takes_utf8 for _, labeler in labelers)
+    read: Callable[..., tuple[list[int], list[Any]]] = table.read_batch_utf8 if utf8 else table.read_batch
     batch_size = int(config["batch_size"])
     checkpoint = int(chunk.checkpoint)
     counts: dict[str, dict[str, int]] = dict(chunk.label_counts or {})
@@ -116,7 +120,7 @@ def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
 
     while True:
         with source_engine(settings).connect() as sconn:
-            ids, texts = table.read_batch(sconn, checkpoint, int(chunk.hi), start, end, batch_size)
+            ids, texts = read(sconn, checkpoint, int(chunk.hi), start, end, batch_size)
         finished = len(ids) < batch_size
         kept_ids, texts = drop_excluded(ids, texts, exclusion)
         now = ts.utcnow()

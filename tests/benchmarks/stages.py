@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import delete
@@ -37,7 +38,7 @@ from utils.demo import DEMO_YEAR_START, generate_posts, posts_table, seed_posts
 from utils.memory import PeakRss
 from utils.rule_files import read_rules
 from utils.source import SourceSpec, reflect_source
-from utils.text import join_columns
+from utils.text import join_columns, utf8_of
 from workers.cli import DEMO_RULES, read_keyword_rules
 
 MODEL = "bench_keywords"
@@ -146,30 +147,36 @@ def main(argv: list[str] | None = None) -> int:
 
     model.predict(sample[:1])  # the matcher is built on first use, as in a worker: not timed
 
-    def match() -> int:
-        for i in range(0, len(sample), 5_000):
-            model.predict(sample[i : i + 5_000])
-        return len(sample)
-
-    median, low = timed(match, args.runs)
+    encoded = [utf8_of(text) for text in sample]
     engine = model.matcher.engine
-    results.append((f"match {len(model.rules):,} keywords ({engine}), 1 core", f"{median:,.0f}", f"{low:,.0f}"))
+    for given, texts in (("", sample), (", texts in UTF-8", encoded)):
+
+        def match(texts: list[str] | list[bytes] = texts) -> int:
+            for i in range(0, len(texts), 5_000):
+                model.predict(texts[i : i + 5_000])
+            return len(texts)
+
+        median, low = timed(match, args.runs)
+        name = f"match {len(model.rules):,} keywords ({engine}){given}, 1 core"
+        results.append((name, f"{median:,.0f}", f"{low:,.0f}"))
 
     spec = SourceSpec((f"{settings.input_schema}.posts",), "id", ("title", "content"), "post_time")
     table = reflect_source(source_engine(settings), spec)[spec.tables[0]]
     start, end = DEMO_YEAR_START, DEMO_YEAR_START.replace(year=DEMO_YEAR_START.year + 1)
 
-    def read() -> int:
-        after, seen = 0, 0
-        with source_engine(settings).connect() as conn:
-            while (batch := table.read_batch(conn, after, 2**62, start, end, 5_000))[0]:
-                seen += len(batch[0])
-                after = batch[0][-1]
-        return seen
-
-    median, low = timed(read, args.runs)
     driver = source_engine(settings).dialect.driver
-    results.append((f"read, keyset batches of 5,000 ({driver})", f"{median:,.0f}", f"{low:,.0f}"))
+    for given, read_batch in (("", table.read_batch), (" as UTF-8", table.read_batch_utf8)):
+
+        def read(read_batch: Callable[..., tuple[list[int], list[Any]]] = read_batch) -> int:
+            after, seen = 0, 0
+            with source_engine(settings).connect() as conn:
+                while (batch := read_batch(conn, after, 2**62, start, end, 5_000))[0]:
+                    seen += len(batch[0])
+                    after = batch[0][-1]
+            return seen
+
+        median, low = timed(read, args.runs)
+        results.append((f"read{given}, keyset batches of 5,000 ({driver})", f"{median:,.0f}", f"{low:,.0f}"))
 
     predictions = model.predict(sample)
     ids = list(range(1, len(sample) + 1))

@@ -1,5 +1,8 @@
+from pathlib import Path
+
 import pytest
-from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, Text, text
+from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, Text, create_engine, text
+from sqlalchemy.dialects import mysql
 
 from settings import Settings
 from tests.conftest import RANGE
@@ -96,3 +99,34 @@ def test_the_server_joins_text_columns_as_join_columns_does(services: Settings) 
     assert ids == list(range(1, len(values) + 1))
     assert texts == [join_columns(pair) for pair in values]
     assert texts[3] == "   \n内容" and texts[5] == ""
+
+
+@pytest.mark.parametrize("embedded", [False, True])
+def test_texts_read_as_utf8_are_the_texts_encoded(services: Settings, embedded: bool, tmp_path: Path) -> None:
+    """Whatever the columns' charsets (gbk and latin1 here, as older Chinese databases have them), the
+    server converts to UTF-8 as it does for the decoded read; SQLite's texts are encoded by the client."""
+    values = [("标题", "内容😂"), (None, "內容"), ("", "ｆｕｌｌ"), ("   ", "é"), ("标题 ", None), (None, None)]
+    table = Table(
+        "charsets", MetaData(), Column("id", BigInteger, primary_key=True), Column("post_time", DateTime),
+        Column("title", String(50).with_variant(mysql.VARCHAR(50, charset="gbk"), "mysql")),
+        Column("content", Text().with_variant(mysql.TEXT(charset="utf8mb4"), "mysql")),
+        Column("extra", String(50).with_variant(mysql.VARCHAR(50, charset="latin1"), "mysql")),
+        schema=None if embedded else services.input_schema,
+    )  # fmt: skip
+    engine = create_engine(f"sqlite:///{tmp_path / 'source.sqlite'}") if embedded else source_engine(services)
+    table.drop(engine, checkfirst=True)
+    table.create(engine)
+    with engine.begin() as conn:
+        rows = [
+            {"id": i, "post_time": RANGE[0], "title": t, "content": c, "extra": "café" if i % 2 else None}
+            for i, (t, c) in enumerate(values, 1)
+        ]
+        conn.execute(table.insert(), rows)
+    name = "charsets" if embedded else f"{services.input_schema}.charsets"
+    source = reflect_source(engine, spec(name, text_columns=("title", "content", "extra")))[name]
+    with engine.connect() as conn:
+        ids, texts = source.read_batch(conn, 0, len(values), *RANGE, limit=100)
+        utf8_ids, encoded = source.read_batch_utf8(conn, 0, len(values), *RANGE, limit=100)
+    assert utf8_ids == ids == list(range(1, len(values) + 1))
+    assert texts[:3] == ["标题\n内容😂\ncafé", "內容", "ｆｕｌｌ\ncafé"] and texts[5] == ""
+    assert encoded == [text.encode() for text in texts]

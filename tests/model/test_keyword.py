@@ -4,7 +4,7 @@ from models.codec import load_labeler
 from models.keyword import KeywordModel, KeywordRule
 from tests.oracle import keyword_oracle
 from utils.demo import generate_posts
-from utils.text import join_columns, normalize
+from utils.text import join_columns, normalize, utf8_of
 from workers.cli import DEMO_RULES, read_keyword_rules
 
 
@@ -64,7 +64,9 @@ def test_agrees_with_plain_substring_search_on_generated_posts() -> None:
     rules = read_keyword_rules(DEMO_RULES)
     rows = list(generate_posts(3_000, seed=11))
     m = KeywordModel(rules)
-    predictions = m.predict([join_columns([r["title"], r["content"]]) for r in rows])
+    texts = [join_columns([r["title"], r["content"]]) for r in rows]
+    predictions = m.predict(texts)
+    assert m.takes_utf8 and m.predict([utf8_of(text) for text in texts]) == predictions
     counts: dict[str, int] = {}
     for labels in predictions:
         for label, _ in labels:

@@ -12,7 +12,7 @@ import pytest
 from models import literals
 from models.literals import LiteralMatcher, keep_compiled_in
 from tests.benchmarks.corpus import keywords, posts
-from utils.text import join_columns, normalize, unsafe_characters
+from utils.text import join_columns, normalize, unsafe_characters, utf8_of
 
 POINTS = [p for p in range(sys.maxunicode + 1) if not 0xD800 <= p <= 0xDFFF]
 WORDS = ["足球", "股票", "nba", "5g", "가", "ガ", "é", "c++", "ss", "。", "中国队"]
@@ -67,6 +67,7 @@ def test_generated_posts_and_bench_keywords(engine: str) -> None:
     assert sum(map(bool, found)) > 1_000  # the check below is not vacuous
     assert found == [oracle(words, text) for text in texts]
     assert [matcher.found(text) for text in texts[:300]] == found[:300]
+    assert matcher.found_in([utf8_of(text) for text in texts]) == found  # as read_batch_utf8 gives them
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -81,6 +82,10 @@ def test_random_mixtures_of_every_kind_of_character(engine: str) -> None:
     # One search over all of them: a word split across two neighbouring texts is found in neither.
     for text, found in zip(texts, matcher.found_in(texts), strict=True):
         assert found == oracle(WORDS, text), repr(text)
+    # The same in UTF-8 (lone surrogates as their three bytes), normalized whole or text by text.
+    encoded = [utf8_of(text) for text in texts]
+    for part in range(0, len(texts), 1_000):
+        assert matcher.found_in(encoded[part : part + 1_000]) == [oracle(WORDS, t) for t in texts[part : part + 1_000]]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -149,7 +154,8 @@ def test_batches_that_mostly_need_normalizing_are_normalized_whole(engine: str) 
         texts = [
             "".join(rng.choice(pieces) for _ in range(6)) if rng.random() < share else "足球股票" for _ in range(50)
         ]
-        assert matcher.found_in(texts) == [oracle(WORDS, text) for text in texts]
+        given = [utf8_of(text) for text in texts] if batch % 3 else texts
+        assert matcher.found_in(given) == [oracle(WORDS, text) for text in texts]
         if batch == 10:
             assert matcher._normalize_all
     assert not matcher._normalize_all  # a look at plain texts went back to searching them as they are

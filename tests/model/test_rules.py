@@ -5,6 +5,7 @@ import pytest
 from models.rules import RuleModel
 from utils.patterns import PatternError
 from utils.rule_files import Rule
+from utils.text import utf8_of
 
 
 def model(*rules: tuple) -> RuleModel:
@@ -32,6 +33,18 @@ def test_matching_is_on_normalised_text_and_regexes_ignore_case() -> None:
         [("科技", 2.0)],
         [("体育", 1.0)],
     ]
+
+
+@pytest.mark.parametrize("regex", [False, True])
+def test_texts_in_utf8_get_the_labels_of_the_texts(regex: bool) -> None:
+    rules = [("科技", "iPhone", "keyword", 1.0), ("体育", "足球", "keyword", 2.0)]
+    if regex:
+        rules.append(("体育", r"\d+公里", "regex", 1.5))
+    m = model(*rules)
+    texts = ["新ｉＰｈｏｎｅ到了", "足球跑了5公里", "", "iphone足球", *([] if regex else ["\ud800足球"])]
+    assert m.takes_utf8 is not regex  # regexes want the normalized text: the reader decodes for them
+    assert m.predict([utf8_of(text) for text in texts]) == m.predict(texts)
+    assert m.predict(texts)[1] == ([("体育", 3.5)] if regex else [("体育", 2.0)])
 
 
 def test_hostile_pattern_runs_in_linear_time() -> None:
