@@ -40,29 +40,31 @@ async def run(url: str, path: str, rate: float, seconds: float) -> dict[str, Any
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     idle: list[Connection] = []
     latencies: list[float] = []
-    errors = 0
+    errors: dict[str, int] = {}  # by cause: an exception's name, or the HTTP status
+
+    def failed(cause: str) -> None:
+        errors[cause] = errors.get(cause, 0) + 1
 
     async def one(due: float) -> None:
-        nonlocal errors
         for attempt in (1, 2):
-            reused = bool(idle)
+            reused = attempt == 1 and bool(idle)  # a second try goes on a new connection
             conn: Connection | None = None
             try:
                 conn = idle.pop() if reused else await asyncio.open_connection(host, port)
                 status = await _get(conn, request)
                 break
-            except (OSError, asyncio.IncompleteReadError, ValueError):
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 if conn is not None:
                     conn[1].close()
                 # A connection left idle past the server's keep-alive was closed: send again on a new
                 # one, as any HTTP client does (the latency still counts from when the request was due).
                 if not (reused and attempt == 1):
-                    errors += 1
+                    failed(type(exc).__name__)
                     return
         assert conn is not None  # the loop ended on `break`, with a connection
         latencies.append(time.perf_counter() - due)
         if status != 200:
-            errors += 1
+            failed(f"HTTP {status}")
         idle.append(conn)
 
     pending: set[asyncio.Task] = set()
@@ -80,10 +82,11 @@ async def run(url: str, path: str, rate: float, seconds: float) -> dict[str, Any
         writer.close()
     ms = sorted(x * 1000 for x in latencies)
     if not ms:
-        return {"requests": 0, "errors": errors}
+        return {"requests": 0, "errors": sum(errors.values()), "error_causes": errors}
     return {
         "requests": len(ms),
-        "errors": errors,
+        "errors": sum(errors.values()),
+        "error_causes": errors,
         "p50_ms": round(ms[len(ms) // 2], 2),
         "p99_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.99))], 2),
         "max_ms": round(ms[-1], 2),

@@ -75,3 +75,33 @@ def test_a_drop_during_a_rebuild_keeps_its_result_out_of_the_cache() -> None:
         assert await cache.fetch("t", slow_build(calls, b"after abort")) == b"after abort"
 
     asyncio.run(main())
+
+
+def test_a_stale_document_is_sent_at_once_while_one_rebuild_runs() -> None:
+    async def main() -> None:
+        cache = StatusCache(ttl_s=0.05, stale_s=5)
+        calls: list[int] = []
+        assert await cache.fetch("t", slow_build(calls, b"v1")) == b"v1"
+        await asyncio.sleep(0.06)  # expired, not yet too stale
+        began = time.perf_counter()
+        bodies = await asyncio.gather(*(cache.fetch("t", slow_build(calls, b"v2")) for _ in range(10)))
+        assert bodies == [b"v1"] * 10 and time.perf_counter() - began < 0.05  # none waited the 0.1 s build
+        await asyncio.sleep(0.15)
+        assert len(calls) == 2 and await cache.fetch("t", slow_build(calls, b"v3")) == b"v2"
+        failing = slow_build(calls, error=LookupError("gone"))
+        await asyncio.sleep(0.06)
+        assert await cache.fetch("t", failing) == b"v2"  # stale, while the failing rebuild runs
+        await asyncio.sleep(0.15)  # its error is not cached, and no one was left waiting on it
+
+    asyncio.run(main())
+
+
+def test_a_document_older_than_stale_s_is_rebuilt_before_it_is_sent() -> None:
+    async def main() -> None:
+        cache = StatusCache(ttl_s=0.02, stale_s=0.05)
+        calls: list[int] = []
+        await cache.fetch("t", slow_build(calls, b"old"))
+        await asyncio.sleep(0.08)
+        assert await cache.fetch("t", slow_build(calls, b"fresh")) == b"fresh" and len(calls) == 2
+
+    asyncio.run(main())
