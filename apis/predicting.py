@@ -195,7 +195,8 @@ def list_tasks(
     "/tasks/{task_id}",
     response_model=TaskDetail,
     summary="check_status: state and progress of a task",
-    description=f"Progress may be up to {STATUS_TTL_S} s old: the answer is cached that long.",
+    description=f"Progress may be a little over {STATUS_TTL_S} s old: the answer is cached that long, then sent "
+    "while it is rebuilt.",
 )
 async def check_status(task_id: str, out: OutputEngine, request: Request) -> Response:
     # async: a cached answer is sent from the event loop, with no hop to the thread pool.
