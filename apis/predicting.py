@@ -5,10 +5,11 @@ import re
 import uuid
 from collections import defaultdict
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -37,6 +38,7 @@ from apis.schemas.preprocessing import PatternSetSnapshot
 from apis.status_cache import StatusCache
 from utils.db import pattern_store as ps
 from utils.db import task_store as ts
+from utils.db.label_export import as_csv, as_jsonl, label_pages
 from utils.db.label_store import has_labels, labels_of, sample_ids
 from utils.db.model_store import get_model, latest_models
 from utils.source import SourceError, SourceSpec, reflect_source
@@ -269,6 +271,32 @@ def sample_result(
         SampleRow(source_table=t, source_id=i, text=texts.get((t, i)), labels=dict(labels[(t, i)])) for t, i in picked
     ]
     return Sample(task_id=task_id, status=task.status, rows=rows)
+
+
+@router.get(
+    "/tasks/{task_id}/labels",
+    summary="export_labels: every label row of a task, streamed as CSV or JSONL",
+    description="Rows (source_table, source_id, model, label, score) in that order, read from the output schema "
+    "page by page while they are sent: millions of rows without holding them. A running task's export holds "
+    "the batches committed so far.",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
+)
+def export_labels(
+    task_id: str,
+    out: OutputEngine,
+    fmt: Annotated[Literal["csv", "jsonl"], Query(alias="format", description="csv (with a header) or jsonl")] = "csv",
+) -> StreamingResponse:
+    _check_task_id(task_id)
+    with connect_output(out, 500, "cannot read result tables") as conn:
+        _load_task(conn, task_id)
+    pages = label_pages(out, task_id)
+    if fmt == "csv":
+        body, media = as_csv(pages), "text/csv; charset=utf-8"
+    else:
+        body, media = as_jsonl(pages), "application/x-ndjson"
+    disposition = f'attachment; filename="labels-{task_id}.{fmt}"'
+    return StreamingResponse(body, media_type=media, headers={"Content-Disposition": disposition})
 
 
 @router.post("/tasks/{task_id}/abort", response_model=AbortAccepted, summary="abort_result: stop a running task")

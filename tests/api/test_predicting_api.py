@@ -1,8 +1,12 @@
 """The predicting API's answers and error codes, on MariaDB and Redis (no worker needed)."""
 
+import csv
+import io
+import json
 import logging
 import time
 import uuid
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +19,7 @@ from settings import Settings
 from tests.api.conftest import UNREACHABLE, assert_error
 from tests.conftest import SOURCE_ROWS, task_body
 from utils.db.engines import output_engine
+from utils.db.label_store import LabelRows, write_labels
 from utils.db.tables import tasks
 from workers import labeling
 
@@ -103,7 +108,7 @@ def test_missing_body_field_is_named(client: TestClient) -> None:
     assert_error(client.post("/predicting/tasks", json=body), 422, "end_time: Field required")
 
 
-@pytest.mark.parametrize("path", ["/predicting/tasks/{}", "/predicting/tasks/{}/sample"])
+@pytest.mark.parametrize("path", ["/predicting/tasks/{}", "/predicting/tasks/{}/sample", "/predicting/tasks/{}/labels"])
 @pytest.mark.parametrize("bad", ["123", "Z" * 32, "A" * 32, "a" * 33])
 def test_malformed_task_ids_get_400(client: TestClient, path: str, bad: str) -> None:
     assert_error(client.get(path.format(bad)), 400, "task_id not in proper format")
@@ -115,7 +120,12 @@ def test_malformed_task_id_on_abort_gets_400(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("get", "/predicting/tasks/{}"), ("get", "/predicting/tasks/{}/sample"), ("post", "/predicting/tasks/{}/abort")],
+    [
+        ("get", "/predicting/tasks/{}"),
+        ("get", "/predicting/tasks/{}/sample"),
+        ("get", "/predicting/tasks/{}/labels"),
+        ("post", "/predicting/tasks/{}/abort"),
+    ],
 )
 def test_unknown_task_id_gets_400(client: TestClient, method: str, path: str) -> None:
     assert_error(getattr(client, method)(path.format(uuid.uuid4().hex)), 400, "task id does not exist")
@@ -329,3 +339,25 @@ def test_status_is_cached_briefly_and_an_abort_shows_at_once(
     assert error == "changed behind the API's back"
     assert client.post(f"{url}/abort").status_code == 200
     assert client.get(url).json()["abort_requested"] is True  # this process's own change drops the entry
+
+
+def test_labels_are_exported_as_csv_and_jsonl(
+    client: TestClient, services: Settings, source_posts: str, keyword_model: str
+) -> None:
+    task_id = client.post("/predicting/tasks", json=task_body(source_posts)).json()["task_id"]
+    rows = [("kw", i, f"标签,{i % 3}", 0.25 + i) for i in range(1, 2_500)]
+    with output_engine(services).begin() as conn:
+        write_labels(conn, LabelRows(task_id, source_posts, datetime(2026, 5, 1), rows))
+    expected = {(source_posts, i, m, lb, sc) for m, i, lb, sc in rows}
+
+    r = client.get(f"/predicting/tasks/{task_id}/labels")
+    assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.headers["content-disposition"] == f'attachment; filename="labels-{task_id}.csv"'
+    header, *lines = csv.reader(io.StringIO(r.text))
+    assert header == ["source_table", "source_id", "model", "label", "score"]
+    assert {(t, int(i), m, lb, float(sc)) for t, i, m, lb, sc in lines} == expected and len(lines) == len(rows)
+
+    r = client.get(f"/predicting/tasks/{task_id}/labels", params={"format": "jsonl"})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/x-ndjson"
+    assert {tuple(json.loads(line).values()) for line in r.text.splitlines()} == expected
+    assert_error(client.get(f"/predicting/tasks/{task_id}/labels", params={"format": "xlsx"}), 422, "format")

@@ -1,19 +1,17 @@
 """Label rows reach MariaDB (literal INSERT … SELECT statements) and SQLite (executemany) exactly as given."""
 
 import uuid
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, delete, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from settings import Settings
 from utils.db import label_store
 from utils.db.engines import output_engine
 from utils.db.label_store import LabelRows, write_labels
-from utils.db.tables import labels, metadata
+from utils.db.tables import labels
 
 HOSTILE = [
     "体育",
@@ -30,17 +28,6 @@ HOSTILE = [
 # Decimals of every length and exponents side by side: a DECIMAL column of them would round some.
 SCORES = [1.0, 0.1, 1e-300, 123456.789, -2.5, 0.30000000000000004, 1e-05, 5e20, 0.5, 2.0, 1 / 3]
 WHEN = datetime(2026, 5, 1, 12, 30, 45)
-
-
-@pytest.fixture(params=["mariadb", "sqlite"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "mariadb":
-        yield output_engine(request.getfixturevalue("services"))
-        return
-    engine = create_engine(f"sqlite:///{tmp_path / 'out.sqlite'}")
-    metadata.create_all(engine, tables=[labels])
-    yield engine
-    engine.dispose()
 
 
 def stored(engine: Engine, task_id: str) -> set[tuple]:
