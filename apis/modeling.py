@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from celery.canvas import Signature
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,6 +29,7 @@ from apis.schemas.modeling import (
     TrainingCreate,
     TrainingCreated,
 )
+from apis.task_logs import LOG_DESCRIPTION, LOG_RESPONSES, After, Limit, log_response
 from models.params import RULE_TYPES, ParamError, validate_params
 from utils.db import dataset_store as ds
 from utils.db import model_store as ms
@@ -193,6 +194,19 @@ def list_tasks(
 def check_status(task_id: str, out: OutputEngine) -> ModelingTask:
     with connect_output(out) as conn:
         return _task(_task_row(conn, task_id))
+
+
+@router.get(
+    "/tasks/{task_id}/log",
+    summary="what a modeling task did, a line per step and per error",
+    description=LOG_DESCRIPTION,
+    response_class=PlainTextResponse,
+    responses=LOG_RESPONSES,
+)
+def task_log(task_id: str, out: OutputEngine, after: After = 0, limit: Limit = 1_000) -> PlainTextResponse:
+    with connect_output(out) as conn:
+        _task_row(conn, task_id)
+        return log_response(conn, task_id, after, limit)
 
 
 @router.get("/models", response_model=ModelList, summary="the model registry: every version, newest first")

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -36,6 +36,7 @@ from apis.schemas.predicting import (
 )
 from apis.schemas.preprocessing import PatternSetSnapshot
 from apis.status_cache import StatusCache
+from apis.task_logs import LOG_DESCRIPTION, LOG_RESPONSES, After, Limit, log_response
 from utils.db import pattern_store as ps
 from utils.db import task_store as ts
 from utils.db.label_export import as_csv, as_jsonl, label_pages
@@ -297,6 +298,20 @@ def export_labels(
         body, media = as_jsonl(pages), "application/x-ndjson"
     disposition = f'attachment; filename="labels-{task_id}.{fmt}"'
     return StreamingResponse(body, media_type=media, headers={"Content-Disposition": disposition})
+
+
+@router.get(
+    "/tasks/{task_id}/log",
+    summary="task_log: what the task did, a line per batch and per error",
+    description=LOG_DESCRIPTION,
+    response_class=PlainTextResponse,
+    responses=LOG_RESPONSES,
+)
+def task_log(task_id: str, out: OutputEngine, after: After = 0, limit: Limit = 1_000) -> PlainTextResponse:
+    _check_task_id(task_id)
+    with connect_output(out, 500, "cannot read the task log") as conn:
+        _load_task(conn, task_id)
+        return log_response(conn, task_id, after, limit)
 
 
 @router.post("/tasks/{task_id}/abort", response_model=AbortAccepted, summary="abort_result: stop a running task")

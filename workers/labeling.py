@@ -13,6 +13,7 @@ from utils.db import task_store as ts
 from utils.db.engines import output_engine, source_engine
 from utils.db.label_store import LabelRows, write_labels
 from utils.db.retrying import in_transaction
+from utils.db.task_log import ERROR, add_line
 from utils.memory import PeakRss
 from utils.patterns import ExclusionSet
 from utils.planning import split_id_range
@@ -75,7 +76,10 @@ def plan_task(settings: Settings, task_id: str) -> list[int]:
             return ts.chunk_ids(conn, task_id)
         for name, ranges in plans:
             ts.add_chunks(conn, task_id, name, ranges)
-        return ts.chunk_ids(conn, task_id)
+        planned = ts.chunk_ids(conn, task_id)
+        tables_text = ", ".join(f"{name} ({len(ranges)})" for name, ranges in plans) or "none"
+        add_line(conn, task_id, f"planned {total:,} rows in range in {len(planned)} chunks; tables: {tables_text}")
+        return planned
 
 
 def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
@@ -178,6 +182,7 @@ def commit_batch(conn: Connection, task_id: str, chunk_id: int, batch: Batch) ->
     """The batch's labels, checkpoint and counters at once; the chunk's final status, or None to go on."""
     if ts.should_stop(conn, task_id, lock=True):
         ts.set_chunk_status(conn, chunk_id, ts.CHUNK_ABORTED)
+        add_line(conn, task_id, f"chunk {chunk_id}: stopped by an abort after id {batch.checkpoint}")
         return ts.CHUNK_ABORTED
     if batch.read:
         moved = ts.advance_chunk(
@@ -195,8 +200,15 @@ def commit_batch(conn: Connection, task_id: str, chunk_id: int, batch: Batch) ->
             conn.rollback()
             return FENCED
         write_labels(conn, batch.writes)
+        add_line(
+            conn,
+            task_id,
+            f"chunk {chunk_id}: ids ({batch.checkpoint}..{batch.new_checkpoint}] read {batch.read:,}, excluded "
+            f"{batch.excluded:,}, labeled {batch.labeled:,} ({len(batch.writes.rows):,} labels)",
+        )
     if batch.finished:
         ts.set_chunk_status(conn, chunk_id, ts.CHUNK_DONE)
+        add_line(conn, task_id, f"chunk {chunk_id}: done")
         return ts.CHUNK_DONE
     return None
 
@@ -212,8 +224,12 @@ def record_chunk_error(settings: Settings, chunk_id: int, error: BaseException) 
                 f"after {chunk.attempts} attempts: {cause}"
             )
             ts.set_chunk_status(conn, chunk_id, ts.CHUNK_FAILED, message)
+            add_line(conn, chunk.task_id, message, ERROR)
             return True
         ts.set_chunk_status(conn, chunk_id, ts.CHUNK_PENDING, cause)
+        add_line(
+            conn, chunk.task_id, f"chunk {chunk_id}: attempt {chunk.attempts} failed, to be retried: {cause}", ERROR
+        )
         return False
 
 

@@ -19,6 +19,7 @@ from utils.db import rule_store as rs
 from utils.db import task_store as ts
 from utils.db.engines import output_engine
 from utils.db.model_store import add_model
+from utils.db.task_log import add_line
 from utils.patterns import ExclusionSet
 from workers.labeler_cache import get_labeler
 
@@ -72,8 +73,8 @@ def _start(out: Engine, task_id: str) -> Row | None:
     nothing of a lost attempt was stored."""
     with out.begin() as conn:
         task = ts.get_task(conn, task_id)
-        if task is not None and task.status not in ts.FINISHED:
-            ts.mark_started(conn, task_id, 0)
+        if task is not None and task.status not in ts.FINISHED and ts.mark_started(conn, task_id, 0):
+            add_line(conn, task_id, f"started {task.type}")
     return task
 
 
@@ -92,8 +93,15 @@ def train_task(settings: Settings, task_id: str) -> str:
         dev_rows, excluded_dev = load_split(conn, config["dataset_id"], "dev", exclusion)
         test_rows, excluded_test = load_split(conn, config["dataset_id"], "test", exclusion)
         rules = rs.rules_of(conn, config["rule_set_id"]) if config.get("rule_set_id") else None
+    _log(
+        out,
+        task_id,
+        f"training {config['model_type']} on {len(train_rows):,} rows; dev {len(dev_rows):,}, test "
+        f"{len(test_rows):,}; excluded by the pattern set: {excluded_train + excluded_dev + excluded_test:,}",
+    )
     model = train(config["model_type"], config["params"], train_rows, dev_rows, rules)
     trained_s = time.perf_counter() - began
+    _log(out, task_id, f"trained in {trained_s:.2f} s; evaluating on dev and test")
     dev_metrics, dev_predicted = evaluate(model, dev_rows, model.labels_)
     test_metrics, _ = evaluate(model, test_rows, model.labels_)
     metrics = {
@@ -140,10 +148,16 @@ def evaluate_task(settings: Settings, task_id: str) -> str:
     labeler = get_labeler(out, model["id"], model["sha256"])
     with out.connect() as conn:
         rows, _ = load_split(conn, config["dataset_id"], config.get("split"), None)
+    _log(out, task_id, f"evaluating {model['name']} version {model['version']} on {len(rows):,} rows")
     result, _ = evaluate(labeler, rows, model["labels"])
     with out.begin() as conn:
         ts.finish_task(conn, task_id, ts.SUCCESS, {"model": model, "evaluation": result}, None)
     return ts.SUCCESS
+
+
+def _log(out: Engine, task_id: str, message: str) -> None:
+    with out.begin() as conn:
+        add_line(conn, task_id, message)
 
 
 def fail(settings: Settings, task_id: str, error: BaseException) -> None:

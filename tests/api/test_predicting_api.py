@@ -108,7 +108,10 @@ def test_missing_body_field_is_named(client: TestClient) -> None:
     assert_error(client.post("/predicting/tasks", json=body), 422, "end_time: Field required")
 
 
-@pytest.mark.parametrize("path", ["/predicting/tasks/{}", "/predicting/tasks/{}/sample", "/predicting/tasks/{}/labels"])
+@pytest.mark.parametrize(
+    "path",
+    ["/predicting/tasks/{}", "/predicting/tasks/{}/sample", "/predicting/tasks/{}/labels", "/predicting/tasks/{}/log"],
+)
 @pytest.mark.parametrize("bad", ["123", "Z" * 32, "A" * 32, "a" * 33])
 def test_malformed_task_ids_get_400(client: TestClient, path: str, bad: str) -> None:
     assert_error(client.get(path.format(bad)), 400, "task_id not in proper format")
@@ -124,6 +127,7 @@ def test_malformed_task_id_on_abort_gets_400(client: TestClient) -> None:
         ("get", "/predicting/tasks/{}"),
         ("get", "/predicting/tasks/{}/sample"),
         ("get", "/predicting/tasks/{}/labels"),
+        ("get", "/predicting/tasks/{}/log"),
         ("post", "/predicting/tasks/{}/abort"),
     ],
 )
@@ -361,3 +365,14 @@ def test_labels_are_exported_as_csv_and_jsonl(
     assert r.status_code == 200 and r.headers["content-type"] == "application/x-ndjson"
     assert {tuple(json.loads(line).values()) for line in r.text.splitlines()} == expected
     assert_error(client.get(f"/predicting/tasks/{task_id}/labels", params={"format": "xlsx"}), 422, "format")
+
+
+def test_a_new_task_has_no_log_yet_and_bad_cursors_are_refused(
+    client: TestClient, source_posts: str, keyword_model: str
+) -> None:
+    task_id = client.post("/predicting/tasks", json=task_body(source_posts)).json()["task_id"]
+    r = client.get(f"/predicting/tasks/{task_id}/log", params={"after": 5})
+    assert r.status_code == 200 and r.text == "" and r.headers["X-Next-After"] == "5"
+    assert_error(client.get(f"/predicting/tasks/{task_id}/log", params={"after": -1}), 422, "after")
+    assert_error(client.get(f"/predicting/tasks/{task_id}/log", params={"limit": 0}), 422, "limit")
+    assert_error(client.get(f"/modeling/tasks/{task_id}/log"), 400, "task id does not exist")  # not a modeling task

@@ -39,6 +39,7 @@ def test_label_a_year_through_http(
     assert set(status["chunks"]) == {"DONE"} and status["chunks"]["DONE"] > 1
     listed = api.get("/predicting/tasks", params={"status": "SUCCESS", "limit": 500}).json()["tasks"]
     assert task_id in [t["task_id"] for t in listed]
+    assert_log_tells_the_run(api, task_id, status)
 
     sample = api.get(f"/predicting/tasks/{task_id}/sample", params={"size": 25})
     assert sample.status_code == 200, sample.text
@@ -50,6 +51,28 @@ def test_label_a_year_through_http(
         assert row["source_table"] == source_posts and row["source_id"] in expected["labeled"]
         got = [(x["label"], x["score"]) for x in row["labels"][keyword_model]]
         assert sorted(got) == model.predict([row["text"]])[0]
+
+
+def assert_log_tells_the_run(api: httpx.Client, task_id: str, status: dict) -> None:
+    """A line for the plan, one per batch (committed with it: their counts add up), one per finished
+    chunk, one for the end; read whole, or followed a few lines at a time."""
+    r = api.get(f"/predicting/tasks/{task_id}/log", params={"limit": 10_000})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    lines = r.text.splitlines()
+    line = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO|ERROR) (.+)$")
+    messages = [m.group(2) for m in map(line.match, lines) if m and m.group(1) == "INFO"]
+    assert len(messages) == len(lines)  # every line well formed, no error
+    chunks = status["chunks"]["DONE"]
+    assert messages[0].startswith(f"planned {status['progress']['total']:,} rows in range in {chunks} chunks")
+    batches = [re.search(r"read ([\d,]+), excluded", m) for m in messages]
+    assert sum(int(b.group(1).replace(",", "")) for b in batches if b) == status["progress"]["done"]
+    assert sum(m.endswith(": done") for m in messages) == chunks
+    assert messages[-1].startswith(f"finished SUCCESS: read {status['progress']['done']:,} rows")
+    followed, after = [], 0
+    while page := (r := api.get(f"/predicting/tasks/{task_id}/log", params={"after": after, "limit": 7})).text:
+        followed += page.splitlines()
+        after = int(r.headers["X-Next-After"])
+    assert followed == lines and r.headers["X-Next-After"] == str(after)
 
 
 def test_gevent_pool_labels_the_same(

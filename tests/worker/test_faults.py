@@ -319,6 +319,13 @@ def test_a_poison_row_fails_its_chunk_after_bounded_attempts(
     tries = worker.output().count(f"chunk {failed[0].id}: attempt failed")
     time.sleep(5)  # no endless redelivery: nothing runs the chunk again
     assert worker.output().count(f"chunk {failed[0].id}: attempt failed") == tries == 3
+    # The task's log tells each failed attempt, the chunk's failure and the end, as errors.
+    errors = [line.split(" ERROR ", 1)[1] for line in api.get(f"/predicting/tasks/{task_id}/log").text.splitlines()
+              if " ERROR " in line]  # fmt: skip
+    retried = [f"attempt {n} failed, to be retried" for n in (1, 2)]
+    assert [e.split(": ")[1] for e in errors[:2]] == retried
+    assert errors[2].startswith(f"chunk {failed[0].id} of ") and cause in errors[2]
+    assert errors[3].startswith("finished FAILURE") and len(errors) == 4
     assert chunk_attempts(services, task_id).count(3) == 1
 
 

@@ -85,6 +85,9 @@ def test_train_report_reuse_details_and_use_in_a_predicting_task(
     assert r.status_code == 200, r.text
     done = wait(stack, r.json()["task_id"])
     assert done["status"] == "SUCCESS", done
+    log = [line.split(" INFO ", 1)[1] for line in stack.get(f"/modeling/tasks/{done['task_id']}/log").text.splitlines()]
+    assert log[0] == "started training" and log[1].startswith("training term_weight on ")
+    assert log[2].startswith("trained in ") and log[3] == "finished SUCCESS" and len(log) == 4
     model = stack.get("/modeling/models/topics").json()
     assert model["version"] == 1 and model["kind"] == "term_weight" and "scikit-learn" in model["library_versions"]
     assert model["dataset_id"] == sample_dataset

@@ -81,6 +81,20 @@ chunks = Table(
     mysql_charset="utf8mb4",
 )
 
+# What a task did, a line per step, batch and error, for `GET …/tasks/{id}/log`. Written in the
+# transaction of what it tells (a batch's line commits with the batch), so it never tells of work undone.
+task_log = Table(
+    "task_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("task_id", CHAR(32), nullable=False),
+    Column("at", Timestamp, nullable=False),
+    Column("level", String(8), nullable=False),
+    Column("message", LongText, nullable=False),
+    Index(None, "task_id", "id"),
+    mysql_charset="utf8mb4",
+)
+
 labels = Table(
     "labels",
     metadata,

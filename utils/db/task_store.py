@@ -9,6 +9,7 @@ from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 
 from utils.db.tables import chunks, tasks
+from utils.db.task_log import ERROR, INFO, add_line
 
 # Task types (the `type` column): one per API that starts work.
 PREDICTING_TASK = "predicting"
@@ -119,7 +120,13 @@ def finish_task(conn: Connection, task_id: str, status: str, stats: dict[str, An
             started_at=func.coalesce(tasks.c.started_at, now),
         )
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    summary = f"finished {status}"
+    if "rows_read" in stats and "rows_per_s" in stats:
+        summary += f": read {stats['rows_read']:,} rows, {stats['rows_per_s']:,} rows/s"
+    add_line(conn, task_id, f"{summary}; {error}" if error else summary, ERROR if status == FAILURE else INFO)
+    return True
 
 
 def set_stats(conn: Connection, task_id: str, stats: dict[str, Any]) -> None:
