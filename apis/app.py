@@ -2,13 +2,16 @@
 
 import logging
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from apis import documenting, modeling, predicting, preprocessing
 from apis.deps import OutputEngine, require_api_key, settings_dep
 from apis.errors import AudienceError, install_error_handlers
 from apis.limits import BodyLimit
+from apis.metrics import metrics_text
 from apis.status_cache import StatusCache
 from models.literals import keep_compiled_in
 from settings import Settings, get_settings
@@ -40,6 +43,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.upload_max_bytes)
     for router in (documenting.router, modeling.router, predicting.router, preprocessing.router):
         app.include_router(router, dependencies=[Depends(require_api_key)])
+
+    @app.get(
+        "/metrics",
+        tags=["health"],
+        dependencies=[Depends(require_api_key)],
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus' text format"}},
+        summary="metrics: tasks by status, rows read and labeled, task durations, running tasks' rows/s",
+    )
+    def metrics(out: OutputEngine) -> Response:
+        try:
+            body = metrics_text(out)
+        except SQLAlchemyError as exc:
+            raise AudienceError(503, f"cannot read the output schema: {exc}") from exc
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", tags=["health"])
     def healthz(out: OutputEngine) -> dict:

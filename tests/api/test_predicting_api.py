@@ -224,6 +224,8 @@ def test_api_keys_when_configured(services: Settings, caplog: pytest.LogCaptureF
         assert c.get("/predicting/tasks", headers={"X-API-Key": "s3cret"}).status_code == 200
         assert c.get("/predicting/tasks", headers={"Authorization": "Bearer s3cret"}).status_code == 200
         assert_error(c.get("/predicting/tasks", headers={"Authorization": "Bearer S3CRET"}), 403, "not accepted")
+        assert_error(c.get("/metrics"), 401, "missing API key")  # a scraper sends the key as a bearer token
+        assert c.get("/metrics", headers={"Authorization": "Bearer s3cret"}).status_code == 200
     assert caplog.records and not any("s3cret" in r.getMessage() for r in caplog.records)  # keys never logged
 
 
