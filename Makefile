@@ -12,7 +12,7 @@ N ?= 1000000
 TRIALS ?= 5
 FLOWER_PORT ?= 5555
 
-.PHONY: help install system_deps run run_api run_worker run_predicting_1 run_predicting_2 run_modeling flower demo init_db \
+.PHONY: help install system_deps run run_api run_worker run_predicting_1 run_predicting_2 run_modeling flower graph demo init_db \
 	register_keywords test test_api test_unit lint format bench bench_stages reliability clean
 
 help: ## list the targets
@@ -59,6 +59,9 @@ run_modeling: install ## modeling worker (queue modeling)
 
 flower: install ## Flower, Celery's own view of the workers and their tasks, at http://$(HOST):$(FLOWER_PORT)
 	$(PY) -m celery -A workers.app:celery_app flower --address=$(HOST) --port=$(FLOWER_PORT)
+
+graph: install ## redraw the workflow diagrams of graph/ and the README from workers/canvas.py
+	$(PY) -m workers.graph
 
 demo: install ## (re)create the demo source table and the demo keyword model
 	$(PY) -m workers.cli demo --rows $(DEMO_ROWS)

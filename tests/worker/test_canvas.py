@@ -1,5 +1,9 @@
+from pathlib import Path
+
+import pytest
 from celery.canvas import _chord
 
+from workers import graph
 from workers.canvas import build_label_chord, build_predicting_workflow
 
 
@@ -27,3 +31,20 @@ def test_label_chord_has_one_header_task_per_chunk_and_finalize_as_body() -> Non
 def test_no_chunks_goes_straight_to_finalize() -> None:
     sig = build_label_chord("c" * 32, [])
     assert sig.task == "predicting.finalize"
+
+
+def test_the_committed_diagrams_are_what_the_canvas_code_builds() -> None:
+    assert graph.stale() == [], "run make graph"
+
+
+def test_a_change_of_the_canvas_shows_in_its_diagram(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for place in graph.PLACES:
+        (tmp_path / place).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / place).write_text((graph.ROOT / place).read_text(encoding="utf-8"), encoding="utf-8")
+    assert graph.stale(tmp_path) == []
+    real = graph.build_label_chord
+    monkeypatch.setattr(graph, "build_label_chord", lambda task_id, chunk_ids: real(task_id, [*chunk_ids, 4]))
+    assert graph.stale(tmp_path) == ["graph/predicting.md", "README.md"]
+    drawn = graph.predicting()
+    assert "chord of 4 (N)" in drawn and "predicting.label_chunk(task_id, 4)" in drawn
+    assert drawn.count("predicting.finalize(task_id)") == 2  # the body, and its errback
