@@ -1,10 +1,12 @@
 """Predicting API: start a labeling task over source tables, watch it, sample it, abort it."""
 
+import json
 import random
 import re
 import uuid
 from collections import defaultdict
 from datetime import datetime
+from itertools import chain
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -42,6 +44,7 @@ from utils.db import task_store as ts
 from utils.db.label_export import as_csv, as_jsonl, label_pages
 from utils.db.label_store import has_labels, labels_of, sample_ids
 from utils.db.model_store import get_model, latest_models
+from utils.review import Sampling, labeled_rows, pick
 from utils.source import SourceError, SourceSpec, reflect_source
 from utils.text import join_columns
 from workers.canvas import build_predicting_workflow
@@ -259,15 +262,7 @@ def sample_result(
                     labels[(table, row.source_id)][row.model].append(ScoredLabel(label=row.label, score=row.score))
         except SQLAlchemyError as exc:
             raise AudienceError(500, f"cannot read result tables: {exc}") from exc
-    texts: dict[tuple[str, int], str] = {}
-    try:
-        tables = reflect_source(src, spec_of(task.config))
-        with src.connect() as sconn:
-            for table, ids in by_table.items():
-                for source_id, row in tables[table].fetch_rows(sconn, ids).items():
-                    texts[(table, source_id)] = join_columns(row[1:])
-    except (SQLAlchemyError, SourceError) as exc:
-        raise AudienceError(500, f"cannot read result tables: source rows unavailable: {exc}") from exc
+    texts = _source_texts(src, task.config, by_table)
     rows = [
         SampleRow(source_table=t, source_id=i, text=texts.get((t, i)), labels=dict(labels[(t, i)])) for t, i in picked
     ]
@@ -312,6 +307,84 @@ def task_log(task_id: str, out: OutputEngine, after: After = 0, limit: Limit = 1
     with connect_output(out, 500, "cannot read the task log") as conn:
         _load_task(conn, task_id)
         return log_response(conn, task_id, after, limit)
+
+
+def _source_texts(src: Engine, config: dict[str, Any], by_table: dict[str, list[int]]) -> dict[tuple[str, int], str]:
+    """The texts of these source rows, as a task reads them; a row deleted since is missing."""
+    texts: dict[tuple[str, int], str] = {}
+    try:
+        tables = reflect_source(src, spec_of(config))
+        with src.connect() as sconn:
+            for table, ids in by_table.items():
+                for source_id, row in tables[table].fetch_rows(sconn, ids).items():
+                    texts[(table, source_id)] = join_columns(row[1:])
+    except (SQLAlchemyError, SourceError) as exc:
+        raise AudienceError(500, f"cannot read result tables: source rows unavailable: {exc}") from exc
+    return texts
+
+
+@router.get(
+    "/tasks/{task_id}/review",
+    summary="review_export: sampled rows with their predicted labels, as doccano JSONL to review",
+    description="Each line: `text`, `label` (the predicted labels of `model`, as pre-annotations) and `meta` "
+    "(source row, every model's labels and scores, `machine_labels: true`). Import it into doccano as a text "
+    "classification dataset; the reviewed export goes back through POST /documenting/datasets. Rows are picked in "
+    "one pass over the task's labels: `uniform`, `per_label` (an equal share of each label), `least_confident` "
+    "(lowest score first) or `disagreement` (rows the task's models label differently). Rows deleted from the "
+    "source since, or with no text now, are left out and counted in `X-Rows-Skipped`.",
+    response_class=Response,
+    responses={200: {"content": {"application/x-ndjson": {}}}},
+)
+def review_export(
+    task_id: str,
+    out: OutputEngine,
+    src: SourceEngine,
+    sampling: Annotated[Sampling, Query(description="how rows are picked")] = "uniform",
+    size: Annotated[int, Query(ge=1, le=10_000, description="at most this many rows")] = 100,
+    model: Annotated[
+        str | None, Query(max_length=100, description="whose labels are proposed (default: the first)")
+    ] = None,
+    seed: Annotated[int | None, Query(description="the same seed picks the same rows")] = None,
+) -> Response:
+    _check_task_id(task_id)
+    with connect_output(out, 500, "cannot read result tables") as conn:
+        task = _load_task(conn, task_id)
+    names = [m.name for m in TaskConfig.model_validate(task.config).models]
+    chosen = model or names[0]
+    if chosen not in names:
+        raise AudienceError(400, f"model: {chosen!r} is not a model of this task ({', '.join(names)})")
+    if sampling == "disagreement" and len(names) < 2:
+        raise AudienceError(400, "sampling: disagreement needs a task with two models or more; this task has one")
+    try:
+        rows = pick(labeled_rows(chain.from_iterable(label_pages(out, task_id))), sampling, size, chosen, names,
+                    random.Random(seed))  # fmt: skip
+    except SQLAlchemyError as exc:
+        raise AudienceError(500, f"cannot read result tables: {exc}") from exc
+    by_table: dict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        by_table[row.source_table].append(row.source_id)
+    texts = _source_texts(src, task.config, by_table)
+    lines = []
+    for row in rows:
+        text = texts.get((row.source_table, row.source_id))
+        if not text:  # doccano has nothing to show
+            continue
+        meta = {
+            "task_id": task_id,
+            "source_table": row.source_table,
+            "source_id": row.source_id,
+            "machine_labels": True,
+            "model": chosen,
+            "sampling": sampling,
+            "predictions": {m: [{"label": lb, "score": sc} for lb, sc in found] for m, found in row.labels.items()},
+        }
+        labels = [label for label, _ in row.labels.get(chosen, [])]
+        lines.append(json.dumps({"text": text, "label": labels, "meta": meta}, ensure_ascii=False) + "\n")
+    headers = {
+        "Content-Disposition": f'attachment; filename="review-{task_id}-{sampling}.jsonl"',
+        "X-Rows-Skipped": str(len(rows) - len(lines)),
+    }
+    return Response("".join(lines), media_type="application/x-ndjson", headers=headers)
 
 
 @router.post("/tasks/{task_id}/abort", response_model=AbortAccepted, summary="abort_result: stop a running task")

@@ -6,6 +6,7 @@ import json
 import logging
 import time
 import uuid
+from collections import Counter
 from datetime import datetime
 
 import pytest
@@ -18,7 +19,7 @@ from apis.predicting import STATUS_TTL_S
 from settings import Settings
 from tests.api.conftest import UNREACHABLE, assert_error
 from tests.conftest import SOURCE_ROWS, task_body
-from utils.db.engines import output_engine
+from utils.db.engines import output_engine, source_engine
 from utils.db.label_store import LabelRows, write_labels
 from utils.db.tables import tasks
 from workers import labeling
@@ -378,3 +379,55 @@ def test_a_new_task_has_no_log_yet_and_bad_cursors_are_refused(
     assert_error(client.get(f"/predicting/tasks/{task_id}/log", params={"after": -1}), 422, "after")
     assert_error(client.get(f"/predicting/tasks/{task_id}/log", params={"limit": 0}), 422, "limit")
     assert_error(client.get(f"/modeling/tasks/{task_id}/log"), 400, "task id does not exist")  # not a modeling task
+
+
+def test_review_export_is_doccano_jsonl_that_uploads_back(
+    client: TestClient, services: Settings, source_posts: str, keyword_model: str
+) -> None:
+    task_id = client.post("/predicting/tasks", json=task_body(source_posts)).json()["task_id"]
+    with source_engine(services).connect() as conn:
+        texts = dict(
+            conn.execute(
+                text(f"SELECT id, CONCAT_WS('', title, content) FROM {source_posts} ORDER BY id LIMIT 70")
+            ).all()
+        )
+    ids = [i for i, found in texts.items() if found][:60]
+    empty = [i for i, found in texts.items() if not found]
+    rows = [(keyword_model, i, f"话题{n % 3}", 0.1 * (n + 1)) for n, i in enumerate(ids)]
+    with output_engine(services).begin() as conn:
+        write_labels(conn, LabelRows(task_id, source_posts, datetime(2026, 5, 1), rows))
+    url = f"/predicting/tasks/{task_id}/review"
+
+    r = client.get(url, params={"sampling": "least_confident", "size": 10})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/x-ndjson"
+    assert r.headers["X-Rows-Skipped"] == "0"
+    lines = [json.loads(line) for line in r.text.splitlines()]
+    assert [line["meta"]["source_id"] for line in lines] == ids[:10]  # the lowest scores
+    for line, (_m, _i, label, score) in zip(lines, rows, strict=False):
+        assert line["text"] and line["label"] == [label] and line["meta"]["machine_labels"] is True
+        assert line["meta"]["predictions"] == {keyword_model: [{"label": label, "score": score}]}
+    seeded = {"sampling": "uniform", "size": 5, "seed": 7}
+    assert client.get(url, params=seeded).text == client.get(url, params=seeded).text
+    per_label = [
+        json.loads(line) for line in client.get(url, params={"sampling": "per_label", "size": 9}).text.splitlines()
+    ]
+    assert sorted(Counter(line["label"][0] for line in per_label).values()) == [3, 3, 3]
+
+    assert empty  # the demo posts hold some: a row with no text has nothing to show in doccano
+    with output_engine(services).begin() as conn:
+        write_labels(
+            conn, LabelRows(task_id, source_posts, datetime(2026, 5, 1), [(keyword_model, empty[0], "x", 0.01)])
+        )
+    skipped = client.get(url, params={"sampling": "least_confident", "size": 10})
+    assert skipped.headers["X-Rows-Skipped"] == "1" and len(skipped.text.splitlines()) == 9
+    assert_error(client.get(url, params={"sampling": "disagreement"}), 400, "sampling: disagreement needs")
+    assert_error(client.get(url, params={"model": "nope"}), 400, "model: 'nope' is not a model of this task")
+    assert_error(client.get(url, params={"sampling": "newest"}), 422, "sampling")
+    assert_error(client.get(url, params={"size": 0}), 422, "size")
+
+    # Reviewed in doccano or not, the file goes back as a dataset.
+    up = client.post(
+        "/documenting/datasets", files={"file": ("review.jsonl", r.content)}, data={"name": uuid.uuid4().hex}
+    )
+    assert up.status_code == 200, up.text
+    assert up.json()["rows"] == 10 and up.json()["rejected"] == 0

@@ -1,0 +1,110 @@
+"""Which labeled rows of a task go back to annotators, picked in one pass over its label rows.
+
+The label rows come in key order (`utils.db.label_export.label_pages`), so all of a source row's labels
+are neighbours: each row is seen once, with every model's labels, and kept or not with memory bounded
+by the sample, whatever the task's size.
+"""
+
+import heapq
+import math
+import random
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from utils.db.label_export import LabelRow
+
+Sampling = Literal["uniform", "per_label", "least_confident", "disagreement"]
+SAMPLINGS: tuple[Sampling, ...] = ("uniform", "per_label", "least_confident", "disagreement")
+
+
+@dataclass
+class LabeledRow:
+    source_table: str
+    source_id: int
+    # model → [(label, score)], in label order
+    labels: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+
+
+def labeled_rows(rows: Iterable[LabelRow]) -> Iterator[LabeledRow]:
+    """Label rows in key order, gathered into one item per source row."""
+    current: LabeledRow | None = None
+    for table, source_id, model, label, score in rows:
+        if current is None or (current.source_table, current.source_id) != (table, source_id):
+            if current is not None:
+                yield current
+            current = LabeledRow(table, source_id)
+        current.labels.setdefault(model, []).append((label, score))
+    if current is not None:
+        yield current
+
+
+class Reservoir:
+    """A uniform random sample of `size` items of a stream of unknown length (Algorithm R)."""
+
+    def __init__(self, size: int, rng: random.Random) -> None:
+        self.size, self.rng, self.seen = size, rng, 0
+        self.items: list[LabeledRow] = []
+
+    def offer(self, item: LabeledRow) -> None:
+        self.seen += 1
+        if len(self.items) < self.size:
+            self.items.append(item)
+        elif (slot := self.rng.randrange(self.seen)) < self.size:
+            self.items[slot] = item
+
+
+def pick(
+    rows: Iterable[LabeledRow], sampling: Sampling, size: int, model: str, models: list[str], rng: random.Random
+) -> list[LabeledRow]:
+    """Up to `size` rows labeled by `model` (any of `models` for disagreement), in key order:
+
+    - uniform: a uniform random sample;
+    - per_label: a uniform sample of each of the model's labels, an equal share each (a row with two
+      labels may serve both);
+    - least_confident: the rows whose lowest score from the model is lowest;
+    - disagreement: a uniform sample of the rows where the models' label sets differ (a model that
+      gave a row no label counts as the empty set)."""
+    if sampling == "disagreement":
+        reservoir = Reservoir(size, rng)
+        for row in rows:
+            sets = {frozenset(label for label, _ in row.labels.get(m, [])) for m in models}
+            if len(sets) > 1:
+                reservoir.offer(row)
+        return _in_key_order(reservoir.items)
+    own = (row for row in rows if model in row.labels)
+    if sampling == "uniform":
+        reservoir = Reservoir(size, rng)
+        for row in own:
+            reservoir.offer(row)
+        return _in_key_order(reservoir.items)
+    if sampling == "least_confident":
+        # A max-heap by negated confidence keeps the `size` least confident seen so far.
+        heap: list[tuple[float, int, LabeledRow]] = []
+        for n, row in enumerate(own):
+            confidence = min(score for _, score in row.labels[model])
+            entry = (-confidence, -n, row)
+            if len(heap) < size:
+                heapq.heappush(heap, entry)
+            elif entry > heap[0]:
+                heapq.heapreplace(heap, entry)
+        return _in_key_order([row for _, _, row in heap])
+    per_label: dict[str, Reservoir] = {}
+    for row in own:
+        for label, _ in row.labels[model]:
+            if label not in per_label:
+                per_label[label] = Reservoir(size, rng)
+            per_label[label].offer(row)
+    # Each reservoir is a uniform sample of its label's rows, and so is a random part of it.
+    share = math.ceil(size / len(per_label)) if per_label else 0
+    picked: dict[tuple[str, int], LabeledRow] = {}
+    for label in sorted(per_label):
+        items = per_label[label].items
+        for row in rng.sample(items, min(share, len(items))):
+            picked.setdefault((row.source_table, row.source_id), row)
+    chosen = list(picked.values())
+    return _in_key_order(rng.sample(chosen, size) if len(chosen) > size else chosen)
+
+
+def _in_key_order(rows: list[LabeledRow]) -> list[LabeledRow]:
+    return sorted(rows, key=lambda row: (row.source_table, row.source_id))
