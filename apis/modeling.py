@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from celery.canvas import Signature
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.engine import Row
@@ -200,7 +200,7 @@ def check_status(task_id: str, out: OutputEngine) -> ModelingTask:
     "/tasks/{task_id}/log",
     summary="what a modeling task did, a line per step and per error",
     description=LOG_DESCRIPTION,
-    response_class=PlainTextResponse,
+    response_class=Response,  # errors stay JSON in the schema; the 200 is text (LOG_RESPONSES)
     responses=LOG_RESPONSES,
 )
 def task_log(task_id: str, out: OutputEngine, after: After = 0, limit: Limit = 1_000) -> PlainTextResponse:

@@ -299,7 +299,7 @@ def export_labels(
     "/tasks/{task_id}/log",
     summary="task_log: what the task did, a line per batch and per error",
     description=LOG_DESCRIPTION,
-    response_class=PlainTextResponse,
+    response_class=Response,  # errors stay JSON in the schema; the 200 is text (LOG_RESPONSES)
     responses=LOG_RESPONSES,
 )
 def task_log(task_id: str, out: OutputEngine, after: After = 0, limit: Limit = 1_000) -> PlainTextResponse:

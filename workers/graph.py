@@ -13,6 +13,7 @@ from pathlib import Path
 from celery import chord, group
 from celery.canvas import Signature, _chain
 
+from workers.app import celery_app
 from workers.canvas import (
     build_evaluation,
     build_label_chord,
@@ -87,8 +88,7 @@ class Flowchart:
 
 
 def queue_of(sig: Signature) -> str:
-    from workers.app import celery_app
-
+    """The queue the app's routes send the task to."""
     route = celery_app.amqp.router.route({}, sig.task)
     queue = route.get("queue")
     return getattr(queue, "name", None) or str(queue or celery_app.conf.task_default_queue)

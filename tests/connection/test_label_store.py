@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 
 import pytest
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from settings import Settings
@@ -50,11 +50,14 @@ def batch(task_id: str, table: str = "src.posts") -> LabelRows:
 def test_any_label_or_model_name_is_stored_as_given(engine: Engine) -> None:
     task_id = uuid.uuid4().hex
     given = batch(task_id, "weird`schema.table'name")
+    others = select(func.count()).select_from(labels).where(labels.c.task_id != task_id)
+    with engine.connect() as conn:
+        before = conn.execute(others).scalar_one()
     with engine.begin() as conn:
         write_labels(conn, given)
     assert stored(engine, task_id) == {(given.source_table, i, m, lb, s) for m, i, lb, s in given.rows}
     with engine.connect() as conn:  # the table is still there, and nothing else was written
-        assert conn.execute(select(labels.c.task_id).where(labels.c.task_id != task_id).limit(1)).first() is None
+        assert conn.execute(others).scalar_one() == before
 
 
 def test_rows_whose_values_look_alike(engine: Engine) -> None:
