@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from celery.canvas import Signature
-from fastapi import APIRouter, Path, Query, Response
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import StreamingResponse
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,7 +29,7 @@ from apis.schemas.modeling import (
     TrainingCreate,
     TrainingCreated,
 )
-from apis.task_logs import LOG_DESCRIPTION, LOG_RESPONSES, After, Limit, log_response
+from apis.task_logs import add_log_route
 from models.params import RULE_TYPES, ParamError, validate_params
 from utils.db import dataset_store as ds
 from utils.db import model_store as ms
@@ -196,19 +196,6 @@ def check_status(task_id: str, out: OutputEngine) -> ModelingTask:
         return _task(_task_row(conn, task_id))
 
 
-@router.get(
-    "/tasks/{task_id}/log",
-    summary="what a modeling task did, a line per step and per error",
-    description=LOG_DESCRIPTION,
-    response_class=Response,  # errors stay JSON in the schema; the 200 is text (LOG_RESPONSES)
-    responses=LOG_RESPONSES,
-)
-def task_log(task_id: str, out: OutputEngine, after: After = 0, limit: Limit = 1_000) -> PlainTextResponse:
-    with connect_output(out) as conn:
-        _task_row(conn, task_id)
-        return log_response(conn, task_id, after, limit)
-
-
 @router.get("/models", response_model=ModelList, summary="the model registry: every version, newest first")
 def list_models(
     out: OutputEngine,
@@ -299,3 +286,6 @@ def evaluate_model(name: ModelName, body: EvaluationCreate, out: OutputEngine) -
     }
     task_id = _launch(out, ts.EVALUATION_TASK, config, build_evaluation)
     return TaskCreated(task_id=task_id, status="PENDING", config=config)
+
+
+add_log_route(router, "what a modeling task did, a line per step and per error", _task_row)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -38,7 +38,7 @@ from apis.schemas.predicting import (
 )
 from apis.schemas.preprocessing import PatternSetSnapshot
 from apis.status_cache import StatusCache
-from apis.task_logs import LOG_DESCRIPTION, LOG_RESPONSES, After, Limit, log_response
+from apis.task_logs import add_log_route
 from utils.db import pattern_store as ps
 from utils.db import task_store as ts
 from utils.db.label_export import as_csv, as_jsonl, label_pages
@@ -295,20 +295,6 @@ def export_labels(
     return StreamingResponse(body, media_type=media, headers={"Content-Disposition": disposition})
 
 
-@router.get(
-    "/tasks/{task_id}/log",
-    summary="task_log: what the task did, a line per batch and per error",
-    description=LOG_DESCRIPTION,
-    response_class=Response,  # errors stay JSON in the schema; the 200 is text (LOG_RESPONSES)
-    responses=LOG_RESPONSES,
-)
-def task_log(task_id: str, out: OutputEngine, after: After = 0, limit: Limit = 1_000) -> PlainTextResponse:
-    _check_task_id(task_id)
-    with connect_output(out, 500, "cannot read the task log") as conn:
-        _load_task(conn, task_id)
-        return log_response(conn, task_id, after, limit)
-
-
 def _source_texts(src: Engine, config: dict[str, Any], by_table: dict[str, list[int]]) -> dict[tuple[str, int], str]:
     """The texts of these source rows, as a task reads them; a row deleted since is missing."""
     texts: dict[tuple[str, int], str] = {}
@@ -400,3 +386,10 @@ def abort_result(task_id: str, out: OutputEngine, request: Request) -> AbortAcce
         raise AudienceError(500, f"failed to send break status: {exc}") from exc
     status_cache(request).drop(task_id)
     return AbortAccepted(task_id=task_id, status=task.status, error_message="break status sent to task")
+
+
+add_log_route(
+    router,
+    "task_log: what the task did, a line per batch and per error",
+    lambda conn, task_id: _load_task(conn, _check_task_id(task_id)),
+)
