@@ -110,8 +110,8 @@ class LiteralMatcher:
         as the search wants them."""
         self._searches += 1
         if self._normalize_all and self._searches % REPROBE_EVERY:
-            return self.found_in_normalized([normalize(_str(text)) for text in texts])
-        found = self._guarded.search([_bytes(text) for text in texts])
+            return self.found_in_normalized([normalize(text_of(text)) for text in texts])
+        found = self._guarded.search([utf8_of(text) for text in texts])
         triggers = self._triggers
         if triggers:
             again = [i for i, numbers in enumerate(found) if numbers and not triggers.isdisjoint(numbers)]
@@ -120,7 +120,7 @@ class LiteralMatcher:
             # characters and searching again: the next batches do that, and look again now and then.
             self._normalize_all = len(again) > len(texts) // 2
             if again:
-                redone = self.found_in_normalized([normalize(_str(texts[i])) for i in again])
+                redone = self.found_in_normalized([normalize(text_of(texts[i])) for i in again])
                 for i, numbers in zip(again, redone, strict=True):
                     found[i] = numbers
         return found
@@ -231,11 +231,3 @@ def _store(path: Path, blob: bytes) -> None:
         if part:
             with contextlib.suppress(OSError):
                 os.unlink(part)
-
-
-def _bytes(text: str | bytes) -> bytes:
-    return text if isinstance(text, bytes) else utf8_of(text)
-
-
-def _str(text: str | bytes) -> str:
-    return text if isinstance(text, str) else text_of(text)

@@ -76,7 +76,7 @@ class RuleModel:
         in one search."""
         matcher = self._matcher()
         if self._regex_rules:
-            folded = [normalize(text if isinstance(text, str) else text_of(text)) for text in texts]
+            folded = [normalize(text_of(text)) for text in texts]
             found = [{self._regex_rules[i] for i in self._regexes.matches(text)} for text in folded]
             keywords = matcher.found_in_normalized(folded) if matcher else []
         else:

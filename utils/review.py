@@ -15,7 +15,6 @@ from typing import Literal
 from utils.db.label_export import LabelRow
 
 Sampling = Literal["uniform", "per_label", "least_confident", "disagreement"]
-SAMPLINGS: tuple[Sampling, ...] = ("uniform", "per_label", "least_confident", "disagreement")
 
 
 @dataclass

@@ -44,14 +44,15 @@ def normalize(text: str) -> str:
     return _ZERO_WIDTH.sub("", nfkc(text)).casefold()
 
 
-def utf8_of(text: str) -> bytes:
-    """`text` in UTF-8; a lone surrogate (a JSON upload may hold one) as three bytes of its own."""
-    return text.encode("utf-8", "surrogatepass")
+def utf8_of(text: str | bytes) -> bytes:
+    """`text` in UTF-8 (bytes are taken as UTF-8 already); a lone surrogate (a JSON upload may hold
+    one) as three bytes of its own."""
+    return text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
 
 
-def text_of(utf8: bytes) -> str:
-    """The text `utf8_of` gave these bytes."""
-    return utf8.decode("utf-8", "surrogatepass")
+def text_of(text: str | bytes) -> str:
+    """`text` as str: bytes are decoded as `utf8_of` encoded them."""
+    return text if isinstance(text, str) else text.decode("utf-8", "surrogatepass")
 
 
 def join_columns(values: Iterable[object]) -> str:

@@ -7,7 +7,6 @@ for N). A test fails when a committed diagram differs from what the code builds,
 
 import argparse
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 
 from celery import chord, group
@@ -158,7 +157,7 @@ def updated(root: Path = ROOT) -> dict[str, tuple[str, str]]:
     return texts
 
 
-def stale(root: Path = ROOT) -> Iterable[str]:
+def stale(root: Path = ROOT) -> list[str]:
     """The places whose diagrams differ from what the code builds."""
     return [place for place, (current, new) in updated(root).items() if current != new]
 
