@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from apis import documenting, modeling, predicting, preprocessing
+from apis.dashboard import install_dashboard
 from apis.deps import OutputEngine, require_api_key, settings_dep
 from apis.errors import AudienceError, install_error_handlers
 from apis.limits import BodyLimit
@@ -68,4 +69,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise AudienceError(503, f"cannot connect to output schema: {exc}") from exc
         return {"error_code": 200, "error_message": "OK", "status": "ok"}
 
+    install_dashboard(app)
     return app

@@ -57,6 +57,27 @@ def confusion(
     }
 
 
+def matrix(
+    gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], labels: Sequence[str]
+) -> dict[str, Any]:
+    """Gold label (rows) against predicted label (columns): {"labels": [...], "counts": [[...]]}, with one
+    more row and column than labels for "no label". A text adds one to each (gold, predicted) pair it
+    has, so on single-label data this is the usual confusion matrix; the dashboard draws it as a heatmap."""
+    if len(gold) != len(predicted):
+        raise ValueError(f"{len(gold)} gold rows but {len(predicted)} predicted rows")
+    index = {label: i for i, label in enumerate(labels)}
+    none = len(labels)
+    counts = [[0] * (none + 1) for _ in range(none + 1)]
+    for gold_row, predicted_row in zip(gold, predicted, strict=True):
+        # Labels outside `labels` count as no label, as in the report.
+        gold_at = {index[label] for label in gold_row if label in index} or {none}
+        predicted_at = {index[label] for label in predicted_row if label in index} or {none}
+        for g in gold_at:
+            for p in predicted_at:
+                counts[g][p] += 1
+    return {"labels": list(labels), "counts": counts}
+
+
 def predicted_labels(predictions: Sequence[RowLabels]) -> list[list[str]]:
     """The label names of Labeler.predict's output, row by row."""
     return [[label for label, _ in row] for row in predictions]

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Row
 
 from models.base import Labeler
-from models.evaluation import confusion, details, report
+from models.evaluation import confusion, details, matrix, report
 from models.training import train
 from settings import Settings
 from utils.db import dataset_store as ds
@@ -54,6 +54,7 @@ def evaluate(labeler: Labeler, rows: Rows, labels: list[str]) -> tuple[dict[str,
         "rows": len(rows),
         "report": report(gold, names, every) if rows else {},
         "confusion": confusion(gold, names, every) if rows else {},
+        "matrix": matrix(gold, names, every),
     }, predicted
 
 

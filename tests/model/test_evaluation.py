@@ -1,10 +1,10 @@
 """models.evaluation: the figures are scikit-learn's own."""
 
 import pytest
-from sklearn.metrics import classification_report, multilabel_confusion_matrix
+from sklearn.metrics import classification_report, confusion_matrix, multilabel_confusion_matrix
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from models.evaluation import AVERAGES, confusion, details, predicted_labels, report
+from models.evaluation import AVERAGES, confusion, details, matrix, predicted_labels, report
 from models.training import TrainedModel
 
 
@@ -47,6 +47,21 @@ def test_confusion_counts_per_label() -> None:
     assert [
         [counts[label]["tn"], counts[label]["fp"], counts[label]["fn"], counts[label]["tp"]] for label in labels
     ] == [m.ravel().tolist() for m in matrices]
+
+
+def test_matrix_on_single_labels_is_sklearns_confusion_matrix() -> None:
+    labels = ["a", "b", "c"]
+    gold = [["a"], ["b"], ["c"], ["a"], ["b"], []]
+    predicted = [["a"], ["a"], ["c"], ["b"], [], ["c"]]
+    ours = matrix(gold, predicted, labels)
+    names = [*labels, "-"]
+    flat = lambda rows: [row[0] if row else "-" for row in rows]  # noqa: E731
+    assert ours == {"labels": labels, "counts": confusion_matrix(flat(gold), flat(predicted), labels=names).tolist()}
+
+
+def test_matrix_counts_each_gold_predicted_pair_of_a_multi_label_text() -> None:
+    ours = matrix([["a", "b"], ["x"]], [["b"], ["a", "x"]], ["a", "b"])  # "x" is outside the label set
+    assert ours["counts"] == [[0, 1, 0], [0, 1, 0], [1, 0, 0]]
 
 
 def test_details_rows() -> None:
