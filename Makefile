@@ -13,7 +13,7 @@ TRIALS ?= 5
 FLOWER_PORT ?= 5555
 
 .PHONY: help install system_deps run run_api run_worker run_predicting_1 run_predicting_2 run_modeling flower graph demo init_db \
-	register_keywords test test_api test_unit lint format bench bench_stages reliability clean
+	register_keywords test_deps test test_api test_unit lint format bench bench_stages reliability clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -72,7 +72,16 @@ init_db: install ## create the output schema's tables
 register_keywords: install ## store a keyword model: make register_keywords NAME=x RULES=rules.csv
 	$(PY) -m workers.cli register-keywords "$(NAME)" "$(RULES)"
 
-test: install ## the whole suite (needs MariaDB and Redis on 127.0.0.1)
+# The dashboard's tests drive Debian's chromium (Playwright, without its own browser downloads); the font
+# draws Chinese in the screenshots.
+BROWSER_PACKAGES := chromium fonts-wqy-microhei
+test_deps: ## the browser the dashboard tests drive (Debian/Ubuntu: apt-get chromium and a CJK font)
+	@command -v chromium >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	command -v apt-get >/dev/null || { echo "install chromium and a Chinese font, then run make again" >&2; exit 1; }; \
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES) || \
+	{ $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES); }; }
+
+test: install test_deps ## the whole suite (needs MariaDB and Redis on 127.0.0.1; screenshots in test-artifacts/)
 	$(PY) -m pytest -q
 
 test_api: install ## the API tests only

@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 STATIC = Path(__file__).resolve().parent / "static"
 # Scripts and styles only from this origin and never inline: a post's text can hold markup, and the
@@ -25,6 +25,7 @@ HEADERS = {
     # Revalidated on each load, so a new version of the service shows its new page.
     "Cache-Control": "no-cache",
 }
+_RAW_HEADERS = [(name.lower().encode(), value.encode()) for name, value in HEADERS.items()]
 
 
 class _WithHeaders:
@@ -34,10 +35,9 @@ class _WithHeaders:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_with_headers(message: dict) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []),
-                                      *((k.lower().encode(), v.encode()) for k, v in HEADERS.items())]  # fmt: skip
+                message["headers"] = [*message.get("headers", []), *_RAW_HEADERS]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -57,9 +57,7 @@ def confusion(
     }
 
 
-def matrix(
-    gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], labels: Sequence[str]
-) -> dict[str, Any]:
+def matrix(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], labels: Sequence[str]) -> dict[str, Any]:
     """Gold label (rows) against predicted label (columns): {"labels": [...], "counts": [[...]]}, with one
     more row and column than labels for "no label". A text adds one to each (gold, predicted) pair it
     has, so on single-label data this is the usual confusion matrix; the dashboard draws it as a heatmap."""

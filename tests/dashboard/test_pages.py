@@ -42,7 +42,11 @@ def catalogue(stack: Stack) -> dict:
     dataset = stack.client.post(
         "/documenting/datasets",
         files={"file": ("sample.jsonl", content)},
-        data={"name": "微博话题", "split_field": "split", "labels": (SAMPLE / "labels.json").read_text(encoding="utf-8")},
+        data={
+            "name": "微博话题",
+            "split_field": "split",
+            "labels": (SAMPLE / "labels.json").read_text(encoding="utf-8"),
+        },
     ).json()
     rules = stack.client.post(
         "/documenting/rule-sets",
@@ -55,7 +59,8 @@ def catalogue(stack: Stack) -> dict:
     models = {}
     for kind in ("term_weight", "complement_nb"):
         created = stack.client.post(
-            "/modeling/tasks", json={"dataset_id": dataset["dataset_id"], "model_type": kind, "model_name": f"话题-{kind}"}
+            "/modeling/tasks",
+            json={"dataset_id": dataset["dataset_id"], "model_type": kind, "model_name": f"话题-{kind}"},
         ).json()
         done = finished(stack, created["task_id"])
         assert done["status"] == "SUCCESS", done
