@@ -99,7 +99,9 @@ class ModelingTaskList(Envelope):
 
 class ModelDetail(Envelope, ModelSummary):
     pattern_set: dict[str, Any] | None
-    metrics: dict[str, Any] | None = Field(description="dev and test reports, confusion per label, gold × predicted matrix, training time")
+    metrics: dict[str, Any] | None = Field(
+        description="dev and test reports, confusion per label, gold × predicted matrix, training time"
+    )
 
 
 class ModelList(Envelope):
