@@ -172,7 +172,7 @@ async function download(path, filename) {
 // ---------------------------------------------------------------- page frame
 
 const view = () => document.getElementById("view");
-let page = { alive: false, timers: [] };
+let page = { alive: false, stops: [] };
 
 function showError(error, context = "") {
   const box = document.getElementById("error");
@@ -181,23 +181,31 @@ function showError(error, context = "") {
   box.hidden = false;
 }
 
-// Run `fn` now and every `ms` while this page is shown; a failed round shows its error and tries again.
+// Run `fn` now and every `ms` while this page is shown, until it returns false; a failed round shows
+// its error and tries again. `now()` runs a round at once (after the one in flight, if any).
 function every(ms, fn, context) {
   const current = page;
-  let timer = null;
+  let timer = null, busy = false, again = false, stopped = false, failed = false;
   const round = async () => {
-    if (!current.alive) return;
-    if (!document.hidden) {
-      try {
-        const more = await fn();
-        showError(null);
-        if (more === false) return;
-      } catch (error) { if (current.alive) showError(error, context); }
-    }
-    if (current.alive) { timer = setTimeout(round, ms); current.timers.push(timer); }
+    clearTimeout(timer);
+    if (busy) { again = true; return; }
+    if (!current.alive || stopped) return;
+    busy = true;
+    try {
+      if (!document.hidden && (await fn()) === false) stopped = true;
+      if (failed && current.alive) showError(null); // only the error this poller showed
+      failed = false;
+    } catch (error) {
+      if (current.alive) { showError(error, context); failed = true; }
+      // Asking again will not change a refusal (unknown task, bad input): stop until told otherwise.
+      if (error.status >= 400 && error.status < 500 && error.status !== 429) stopped = true;
+    } finally { busy = false; }
+    if (again) { again = false; round(); return; }
+    if (current.alive && !stopped) timer = setTimeout(round, ms);
   };
+  current.stops.push(() => clearTimeout(timer));
   round();
-  return () => clearTimeout(timer);
+  return { now: () => { stopped = false; round(); } };
 }
 
 function section(title, ...children) { return h("section", {}, title ? h("h2", { text: title }) : null, ...children); }
@@ -345,15 +353,21 @@ function labelChips(labels) {
 async function tasksPage() {
   const labeling = h("tbody", {});
   const modeling = h("tbody", {});
+  const filter = h("select", { id: "status-filter" }, h("option", { value: "", text: "every status" }),
+    ["PENDING", "STARTED", "SUCCESS", "BREAK", "FAILURE"].map((v) => h("option", { value: v, text: v })));
+  const more = h("p", { class: "muted" });
   append(view(), [
     h("h1", {}, "Tasks", h("a", { class: "button primary", href: "#/new-task", id: "new-task", text: "New labeling task" })),
-    section("Labeling tasks", table(["Task", "Status", "Progress", "", "Rows", "Rows/s", "ETA", "Created"], labeling, { id: "labeling-tasks" })),
-    section("Modeling tasks", table(["Task", "Type", "Model", "Status", "Created", "Took"], modeling, { id: "modeling-tasks" })),
+    section("Labeling tasks", h("div", { class: "row" }, h("label", {}, "Show", filter)),
+      table(["Task", "Status", "Progress", "", "Rows", "Rows/s", "ETA", "Created"], labeling, { id: "labeling-tasks" }), more),
+    section("Modeling tasks", table(["Task", "Type", "Model", "Status", "Progress", "Created", "Took"], modeling, { id: "modeling-tasks" })),
   ]);
-  every(2000, async () => {
+  const refresh = every(2000, async () => {
+    const status = filter.value ? `&status=${filter.value}` : "";
     const [predicting, training, evaluation] = await Promise.all([
-      api("/predicting/tasks?limit=50"), api("/modeling/tasks?type=training&limit=25"), api("/modeling/tasks?type=evaluation&limit=25"),
+      api(`/predicting/tasks?limit=50${status}`), api("/modeling/tasks?type=training&limit=25"), api("/modeling/tasks?type=evaluation&limit=25"),
     ]);
+    more.textContent = predicting.next_cursor ? "The newest 50 are shown; GET /predicting/tasks pages through the rest." : "";
     labeling.replaceChildren(...predicting.tasks.map((t) => h("tr", { "data-task": t.task_id },
       h("td", {}, h("a", { href: `#/task/${t.task_id}`, class: "mono", text: shortId(t.task_id) })),
       h("td", {}, badge(t.status)),
@@ -370,10 +384,12 @@ async function tasksPage() {
       h("td", { text: t.type }),
       h("td", { lang: "zh-Hans", text: t.config.model_name || (t.config.model && `${t.config.model.name} v${t.config.model.version}`) || "" }),
       h("td", {}, badge(t.status)),
+      h("td", {}, progressBar({ status: t.status, progress: { percent: t.status === "SUCCESS" ? 100 : FINISHED.has(t.status) ? 0 : null } })),
       h("td", { text: when(t.created_at) }),
       h("td", { text: t.finished_at && t.started_at ? duration((new Date(t.finished_at) - new Date(t.started_at)) / 1000) : "–" }))));
-    if (!both.length) modeling.replaceChildren(h("tr", {}, h("td", { colspan: 6, class: "muted", text: "No modeling task yet." })));
+    if (!both.length) modeling.replaceChildren(h("tr", {}, h("td", { colspan: 7, class: "muted", text: "No modeling task yet." })));
   }, "Could not load the tasks");
+  filter.addEventListener("change", () => refresh.now());
 }
 
 function localInput(date) {
@@ -452,7 +468,7 @@ async function taskPage(taskId) {
   append(title, [status, abort]);
   append(view(), [title, note, section(null, bar, line, figures), section("Labels per model", charts),
     section("Random sample",
-      h("div", { class: "row" }, h("button", { id: "resample", text: "Another sample", onclick: () => loadSample() }),
+      h("div", { class: "row" }, h("button", { id: "resample", text: "Another sample", onclick: () => loadSample().catch((error) => showError(error, "Could not load a sample")) }),
         h("label", { class: "checks" }, h("span", {}, auto, " refresh every 5 s"))),
       table(["Text", "Labels"], sample, { id: "sample" })),
     section("Configuration", config),
@@ -500,8 +516,10 @@ async function taskPage(taskId) {
     charts.replaceChildren(...models.map((m) => h("div", { "data-model": m }, h("h3", {}, zh(m), ` · ${int(Object.values(t.label_counts[m] || {}).reduce((a, b) => a + b, 0))} labels`), barChart(t.label_counts[m] || {}))));
   };
 
+  let sampled = false; // a sample with rows has been shown
   const loadSample = async () => {
     const body = await api(`/predicting/tasks/${taskId}/sample?size=10`);
+    sampled = body.rows.length > 0;
     sample.replaceChildren(...body.rows.map((r) => h("tr", {},
       h("td", { class: "text" }, zh(r.text ?? "(text no longer in the source)"), h("div", { class: "muted mono", text: `${r.source_table} #${r.source_id}` })),
       h("td", {}, Object.entries(r.labels).map(([model, labels]) => h("div", {}, h("span", { class: "muted", lang: "zh-Hans", text: `${model}: ` }), labelChips(labels)))))));
@@ -512,13 +530,13 @@ async function taskPage(taskId) {
     const t = await api(`/predicting/tasks/${taskId}`);
     render(t);
     const finished = FINISHED.has(t.status);
-    if (finished && last && !FINISHED.has(last.status)) await loadSample();
+    // The first labels, and the last ones, are shown without waiting for the next refresh.
+    if ((t.progress.labeled > 0 && !sampled) || (finished && last && !FINISHED.has(last.status))) await loadSample();
     last = t;
     return !finished; // a finished task's page stops asking
   }, "Could not load the task");
   every(5000, async () => {
-    if (auto.checked || !sample.children.length) await loadSample();
-    return !(last && FINISHED.has(last.status) && sample.children.length);
+    if (auto.checked || !sampled) await loadSample();
   }, "Could not load a sample");
   let after = 0;
   every(3000, async () => {
@@ -805,8 +823,8 @@ const SECTION = { task: "tasks", "new-task": "tasks", "modeling-task": "tasks", 
 
 async function route() {
   page.alive = false;
-  page.timers.forEach(clearTimeout);
-  page = { alive: true, timers: [] };
+  page.stops.forEach((stop) => stop());
+  page = { alive: true, stops: [] };
   const [path, search] = location.hash.replace(/^#\/?/, "").split("?");
   const [name, ...args] = path.split("/").map(decodeURIComponent);
   const show = ROUTES[name] || tasksPage;

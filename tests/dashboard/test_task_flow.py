@@ -76,3 +76,7 @@ def test_start_watch_and_abort_a_task(stack: Stack, page: Page, shot, source_pos
     row = page.locator(f"#labeling-tasks tr[data-task='{task_id}']")
     expect(row.locator("[data-status]")).to_have_text("BREAK")
     shot(page, "5-task-list")
+    page.select_option("#status-filter", "SUCCESS")
+    expect(row).to_have_count(0)
+    page.select_option("#status-filter", "BREAK")
+    expect(row).to_have_count(1)
