@@ -793,7 +793,7 @@ async function patternPage(id) {
   const texts = h("textarea", { id: "dry-run-texts", lang: "zh-Hans", placeholder: "One text per line, e.g.\n加微信 abc12345 领红包\n今天天气很好" });
   const out = h("div", { id: "dry-run-result" });
   const run = async () => {
-    const lines = texts.value.split("\n");
+    const lines = texts.value.replace(/\n+$/, "").split("\n"); // a final newline is not a text
     if (!texts.value.trim()) { out.replaceChildren(h("p", { class: "form-error", text: "Write at least one text to test." })); return; }
     try {
       const r = await api(`/preprocessing/patterns/${id}/test`, { method: "POST", body: { texts: lines } });

@@ -23,6 +23,7 @@ from utils.db.engines import output_engine, source_engine
 from utils.db.label_store import LabelRows, write_labels
 from utils.db.tables import tasks
 from workers import labeling
+from workers.cli import DEMO_RULES, register_keyword_model
 
 
 def test_create_returns_task_id_and_stored_config(client: TestClient, source_posts: str, keyword_model: str) -> None:
@@ -431,3 +432,37 @@ def test_review_export_is_doccano_jsonl_that_uploads_back(
     )
     assert up.status_code == 200, up.text
     assert up.json()["rows"] == 10 and up.json()["rejected"] == 0
+
+
+def test_review_export_of_rows_where_two_models_disagree(
+    client: TestClient, services: Settings, source_posts: str, keyword_model: str
+) -> None:
+    other = f"second_{uuid.uuid4().hex[:8]}"
+    register_keyword_model(other, DEMO_RULES)
+    body = task_body(source_posts, model_names=[keyword_model, other])
+    task_id = client.post("/predicting/tasks", json=body).json()["task_id"]
+    with source_engine(services).connect() as conn:
+        ids = list(
+            conn.execute(
+                text(f"SELECT id FROM {source_posts} WHERE CHAR_LENGTH(CONCAT_WS('', title, content)) > 0 ORDER BY id")
+            ).scalars()
+        )[:40]
+    agree = [(m, i, "体育", 0.9) for i in ids[:20] for m in (keyword_model, other)]
+    differ = [(keyword_model, i, "体育", 0.8) for i in ids[20:30]] + [(other, i, "科技", 0.7) for i in ids[20:30]]
+    one_only = [(keyword_model, i, "财经", 0.6) for i in ids[30:35]]  # the other gave no label: a disagreement
+    with output_engine(services).begin() as conn:
+        write_labels(conn, LabelRows(task_id, source_posts, datetime(2026, 5, 1), agree + differ + one_only))
+
+    r = client.get(f"/predicting/tasks/{task_id}/review", params={"sampling": "disagreement", "size": 100})
+    assert r.status_code == 200, r.text
+    lines = [json.loads(line) for line in r.text.splitlines()]
+    assert [line["meta"]["source_id"] for line in lines] == ids[20:35]
+    for line in lines[:10]:
+        assert line["meta"]["predictions"] == {
+            keyword_model: [{"label": "体育", "score": 0.8}],
+            other: [{"label": "科技", "score": 0.7}],
+        }
+    assert lines[10]["meta"]["predictions"] == {keyword_model: [{"label": "财经", "score": 0.6}]}
+    few = client.get(f"/predicting/tasks/{task_id}/review", params={"sampling": "disagreement", "size": 4})
+    picked = [json.loads(line)["meta"]["source_id"] for line in few.text.splitlines()]
+    assert len(picked) == 4 and set(picked) <= set(ids[20:35]) and picked == sorted(picked)
