@@ -1,16 +1,13 @@
 """The dashboard's other pages in a real browser, checked against what the API answers: the model
 registry and two models side by side, a dataset, a rule set, a pattern set's dry run, and errors."""
 
-import json
 import time
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.dashboard.conftest import API_KEY, Stack
-
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+from tests.samples import SAMPLE, split_upload
 
 
 def enter_key(page: Page, url: str) -> None:
@@ -32,16 +29,9 @@ def finished(stack: Stack, task_id: str, timeout: float = 240) -> dict:
 @pytest.fixture(scope="module")
 def catalogue(stack: Stack) -> dict:
     """A dataset, a rule set, a pattern set and two models trained on the dataset."""
-    rows = [
-        {**json.loads(line), "split": split}
-        for split in ("train", "dev", "test")
-        for line in (SAMPLE / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
-    content = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
     dataset = stack.client.post(
         "/documenting/datasets",
-        files={"file": ("sample.jsonl", content)},
+        files={"file": ("sample.jsonl", split_upload())},
         data={
             "name": "微博话题",
             "split_field": "split",

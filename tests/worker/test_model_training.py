@@ -8,7 +8,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +16,7 @@ from sqlalchemy import update
 
 from apis.app import create_app
 from settings import Settings
+from tests.samples import as_jsonl, split_rows
 from utils.db.engines import output_engine
 from utils.db.model_store import add_model, latest_models, model_blob
 from utils.db.tables import models
@@ -24,7 +24,6 @@ from workers import model_training
 from workers.cli import DEMO_RULES, register_keyword_model
 from workers.labeler_cache import get_labeler
 
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 EXCLUDE = ["比赛", r"^\S{0,6}$"]
 
 
@@ -37,13 +36,8 @@ def client(services: Settings) -> Iterator[TestClient]:
 def test_training_skips_excluded_texts_stores_once_and_survives_redelivery(
     client: TestClient, services: Settings
 ) -> None:
-    rows = [
-        {**json.loads(line), "split": split}
-        for split in ("train", "dev", "test")
-        for line in (SAMPLE / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
-    content = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+    rows = split_rows()
+    content = as_jsonl(rows)
     upload = client.post(
         "/documenting/datasets",
         files={"file": ("s.jsonl", content)},
@@ -77,7 +71,7 @@ def test_training_skips_excluded_texts_stores_once_and_survives_redelivery(
 def test_reuse_only_the_newest_version_and_never_give_a_version_twice(client: TestClient, services: Settings) -> None:
     rows = [{"text": f"第{i}条 {'足球比赛' if i % 2 else '股票基金'}", "label": ["体育" if i % 2 else "财经"]}
             for i in range(60)]  # fmt: skip
-    content = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+    content = as_jsonl(rows)
     upload = client.post(
         "/documenting/datasets", files={"file": ("r.jsonl", content)}, data={"name": f"r-{uuid.uuid4().hex[:8]}"}
     )

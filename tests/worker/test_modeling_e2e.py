@@ -1,11 +1,9 @@
 """Modeling end to end: uploads, training on a real worker of the modeling queue, the registry, and a
 trained model used by a predicting task — MariaDB, Redis, uvicorn and Celery processes."""
 
-import json
 import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,15 +14,10 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from models.training import load_model
 from settings import Settings
 from tests.conftest import TEST_ENV, task_body
+from tests.samples import SAMPLE, read_jsonl, split_upload
 from tests.services import Process, start_api, start_worker, wait_for
 from utils.db.engines import output_engine
 from utils.db.model_store import model_blob
-
-SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
-
-
-def read_jsonl(name: str) -> list[dict]:
-    return [json.loads(line) for line in (SAMPLE / name).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +37,7 @@ def stack(services: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 @pytest.fixture(scope="module")
 def sample_dataset(stack: httpx.Client) -> int:
-    rows = [{**r, "split": split} for split in ("train", "dev", "test") for r in read_jsonl(f"{split}.jsonl")]
-    content = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+    content = split_upload()
     labels = (SAMPLE / "labels.json").read_text(encoding="utf-8")
     r = stack.post(
         "/documenting/datasets",
