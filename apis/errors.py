@@ -7,6 +7,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from apis.schemas.common import PATTERN_WORDS
+
 log = logging.getLogger(__name__)
 
 
@@ -35,8 +37,14 @@ def _field(loc: tuple) -> str:
     return out or "body"
 
 
+def _reason(error: dict) -> str:
+    if error["type"] == "string_pattern_mismatch":  # words, not the regular expression
+        return PATTERN_WORDS.get(error.get("ctx", {}).get("pattern", ""), error["msg"])
+    return str(error["msg"])
+
+
 def describe_validation(exc: RequestValidationError) -> str:
-    return "; ".join(f"{_field(tuple(e['loc']))}: {e['msg']}" for e in exc.errors())
+    return "; ".join(f"{_field(tuple(e['loc']))}: {_reason(e)}" for e in exc.errors())
 
 
 def install_error_handlers(app: FastAPI) -> None:

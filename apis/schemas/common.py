@@ -20,6 +20,19 @@ SourceTime = Annotated[
 ]
 
 
+# The patterns names must match, and what an error says instead of the regular expression.
+IDENTIFIER = r"^[A-Za-z0-9_$]{1,64}$"
+TABLE_NAME = r"^([A-Za-z0-9_$]{1,64}\.)?[A-Za-z0-9_$]{1,64}$"
+NO_CONTROL = r"^[^\x00-\x1f]+$"
+NO_CONTROL_OR_DEL = r"^[^\x00-\x1f\x7f]+$"
+PATTERN_WORDS = {
+    IDENTIFIER: "a column name is 1 to 64 ASCII letters, digits, _ or $",
+    TABLE_NAME: "a table name is 1 to 64 ASCII letters, digits, _ or $, optionally after `schema.`",
+    NO_CONTROL: "must not contain control characters (tabs, line breaks)",
+    NO_CONTROL_OR_DEL: "must not contain control characters (tabs, line breaks)",
+}
+
+
 class Envelope(BaseModel):
     error_code: int = 200
     error_message: str = "OK"

@@ -4,11 +4,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from apis.schemas.common import Envelope, UtcTime
+from apis.schemas.common import NO_CONTROL_OR_DEL, Envelope, UtcTime
 
 # A name users choose: printable, no control characters.
 ResourceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
-                                                pattern=r"^[^\x00-\x1f\x7f]+$")]  # fmt: skip
+                                                pattern=NO_CONTROL_OR_DEL)]  # fmt: skip
 Description = Annotated[str, StringConstraints(max_length=10_000)]
 SplitName = Literal["train", "dev", "test"]
 

@@ -5,14 +5,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from apis.schemas.common import Envelope, SourceTime, UtcTime
+from apis.schemas.common import IDENTIFIER, NO_CONTROL, TABLE_NAME, Envelope, SourceTime, UtcTime
 from apis.schemas.preprocessing import PatternSetSnapshot, SetName
 
 # Identifiers are plain ASCII names; anything else (quotes, backticks, `;`, look-alike letters)
 # is refused before the database is asked about it.
-Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_$]{1,64}$")]
-TableName = Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9_$]{1,64}\.)?[A-Za-z0-9_$]{1,64}$")]
-ModelName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")]
+Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER)]
+TableName = Annotated[str, StringConstraints(pattern=TABLE_NAME)]
+ModelName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NO_CONTROL)]
 
 
 def no_repeats(value: list[str]) -> list[str]:

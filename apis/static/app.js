@@ -129,7 +129,7 @@ async function request(path, { method = "GET", body } = {}) {
       throw new ApiError(0, `Cannot reach the Audience service at ${location.origin}. Is it running?`);
     }
     if ((response.status === 401 || response.status === 403) && attempt < 3) {
-      if (response.status === 403) sessionStorage.removeItem(KEY_STORE);
+      if (response.status === 403 && sessionStorage.getItem(KEY_STORE) === key) sessionStorage.removeItem(KEY_STORE);
       await askForKey(response.status === 401
         ? "This service asks for an API key."
         : "That API key was not accepted. Please enter another one.");
@@ -171,8 +171,8 @@ async function download(path, filename) {
 
 // ---------------------------------------------------------------- page frame
 
-const view = () => document.getElementById("view");
-let page = { alive: false, stops: [] };
+let page = { alive: false, stops: [], root: null };
+const view = () => page.root;
 
 function showError(error, context = "") {
   const box = document.getElementById("error");
@@ -200,12 +200,12 @@ function every(ms, fn, context) {
       // Asking again will not change a refusal (unknown task, bad input): stop until told otherwise.
       if (error.status >= 400 && error.status < 500 && error.status !== 429) stopped = true;
     } finally { busy = false; }
-    if (again) { again = false; round(); return; }
+    if (again) { again = false; stopped = false; round(); return; }
     if (current.alive && !stopped) timer = setTimeout(round, ms);
   };
   current.stops.push(() => clearTimeout(timer));
   round();
-  return { now: () => { stopped = false; round(); } };
+  return { now: () => { if (!busy) stopped = false; round(); } };
 }
 
 function section(title, ...children) { return h("section", {}, title ? h("h2", { text: title }) : null, ...children); }
@@ -235,6 +235,9 @@ function empty(text) { return h("p", { class: "muted", text }); }
 
 // ---------------------------------------------------------------- charts
 
+// A label short enough for the 170 px before a bar (12 Chinese characters); the full one is in its tooltip.
+const clip = (label) => (label.length > 12 ? `${label.slice(0, 11)}…` : label);
+
 // Horizontal bars, one per label, longest first; at most `most`, the rest counted below.
 function barChart(counts, most = 30) {
   const entries = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
@@ -248,7 +251,7 @@ function barChart(counts, most = 30) {
     const y = i * rowH + 2;
     const w = Math.max(1, (n / max) * barW);
     svg.append(
-      s("text", { x: labelW - 8, y: y + 15, "text-anchor": "end", lang: "zh-Hans", text: label.length > 18 ? `${label.slice(0, 17)}…` : label }),
+      s("text", { x: labelW - 8, y: y + 15, "text-anchor": "end", lang: "zh-Hans", text: clip(label) }),
       s("rect", { x: labelW, y: y + 3, width: w, height: rowH - 7, rx: 3, fill: "#2563eb" }, s("title", { text: `${label}: ${int(n)}` })),
       s("text", { class: "count", x: labelW + w + 6, y: y + 15, text: int(n) }),
     );
@@ -272,7 +275,7 @@ function splitChart(bySplit) {
   labels.forEach((label, i) => {
     const y = i * rowH + 2;
     let x = labelW;
-    svg.append(s("text", { x: labelW - 8, y: y + 15, "text-anchor": "end", lang: "zh-Hans", text: label }));
+    svg.append(s("text", { x: labelW - 8, y: y + 15, "text-anchor": "end", lang: "zh-Hans", text: clip(label) }, s("title", { text: label })));
     for (const name of splits) {
       const n = bySplit[name][label] || 0;
       const w = (n / max) * barW;
@@ -351,12 +354,13 @@ function labelChips(labels) {
 // ---------------------------------------------------------------- tasks
 
 async function tasksPage() {
+  const root = view(); // this page's own: a late answer never draws into the next page
   const labeling = h("tbody", {});
   const modeling = h("tbody", {});
   const filter = h("select", { id: "status-filter" }, h("option", { value: "", text: "every status" }),
     ["PENDING", "STARTED", "SUCCESS", "BREAK", "FAILURE"].map((v) => h("option", { value: v, text: v })));
   const more = h("p", { class: "muted" });
-  append(view(), [
+  append(root, [
     h("h1", {}, "Tasks", h("a", { class: "button primary", href: "#/new-task", id: "new-task", text: "New labeling task" })),
     section("Labeling tasks", h("div", { class: "row" }, h("label", {}, "Show", filter)),
       table(["Task", "Status", "Progress", "", "Rows", "Rows/s", "ETA", "Created"], labeling, { id: "labeling-tasks" }), more),
@@ -367,8 +371,8 @@ async function tasksPage() {
     const [predicting, training, evaluation] = await Promise.all([
       api(`/predicting/tasks?limit=50${status}`), api("/modeling/tasks?type=training&limit=25"), api("/modeling/tasks?type=evaluation&limit=25"),
     ]);
-    more.textContent = predicting.next_cursor ? "The newest 50 are shown; GET /predicting/tasks pages through the rest." : "";
-    labeling.replaceChildren(...predicting.tasks.map((t) => h("tr", { "data-task": t.task_id },
+    more.textContent = predicting.next_cursor ? "Only the newest 50 are shown: choose a status to find older ones." : "";
+    syncRows(labeling, predicting.tasks.map((t) => h("tr", { "data-task": t.task_id },
       h("td", {}, h("a", { href: `#/task/${t.task_id}`, class: "mono", text: shortId(t.task_id) })),
       h("td", {}, badge(t.status)),
       h("td", {}, progressBar(t)),
@@ -376,20 +380,43 @@ async function tasksPage() {
       h("td", { class: "num", text: `${int(t.progress.done)} / ${int(t.progress.total)}` }),
       h("td", { class: "num", text: t.progress.rows_per_s === null ? "–" : int(t.progress.rows_per_s) }),
       h("td", { class: "num", text: FINISHED.has(t.status) ? "–" : duration(t.progress.eta_s) }),
-      h("td", { text: when(t.created_at) }))));
-    if (!predicting.tasks.length) labeling.replaceChildren(h("tr", {}, h("td", { colspan: 8, class: "muted", text: "No labeling task yet." })));
+      h("td", { text: when(t.created_at) }))), "No labeling task yet.");
     const both = [...training.tasks, ...evaluation.tasks].sort((a, b) => (a.created_at < b.created_at ? 1 : -1));
-    modeling.replaceChildren(...both.map((t) => h("tr", {},
+    syncRows(modeling, both.map((t) => h("tr", { "data-task": t.task_id },
       h("td", {}, h("a", { href: `#/modeling-task/${t.task_id}`, class: "mono", text: shortId(t.task_id) })),
       h("td", { text: t.type }),
       h("td", { lang: "zh-Hans", text: t.config.model_name || (t.config.model && `${t.config.model.name} v${t.config.model.version}`) || "" }),
       h("td", {}, badge(t.status)),
       h("td", {}, progressBar({ status: t.status, progress: { percent: t.status === "SUCCESS" ? 100 : FINISHED.has(t.status) ? 0 : null } })),
       h("td", { text: when(t.created_at) }),
-      h("td", { text: t.finished_at && t.started_at ? duration((new Date(t.finished_at) - new Date(t.started_at)) / 1000) : "–" }))));
-    if (!both.length) modeling.replaceChildren(h("tr", {}, h("td", { colspan: 7, class: "muted", text: "No modeling task yet." })));
+      h("td", { text: t.finished_at && t.started_at ? duration((new Date(t.finished_at) - new Date(t.started_at)) / 1000) : "–" }))), "No modeling task yet.");
   }, "Could not load the tasks");
   filter.addEventListener("change", () => refresh.now());
+}
+
+// Puts `rows` (each with data-task) into `tbody`, touching only the cells that changed: a link being
+// clicked or text being selected is not swept away by the refresh.
+function syncRows(tbody, rows, emptyText) {
+  if (!rows.length) {
+    tbody.replaceChildren(h("tr", {}, h("td", { colspan: 9, class: "muted", text: emptyText })));
+    return;
+  }
+  const current = [...tbody.children];
+  if (current.length !== rows.length || current.some((tr, i) => tr.dataset.task !== rows[i].dataset.task)) {
+    tbody.replaceChildren(...rows);
+    return;
+  }
+  rows.forEach((fresh, i) => {
+    [...fresh.children].forEach((cell, j) => {
+      const old = current[i].children[j];
+      if (old.outerHTML === cell.outerHTML) return;
+      const oldBar = old.querySelector(".bar"), newBar = cell.querySelector(".bar");
+      if (oldBar && newBar && oldBar.className === newBar.className) { // the bar slides to its new width
+        oldBar.firstChild.style.width = newBar.firstChild.style.width;
+        for (const name of ["aria-valuenow", "data-percent"]) oldBar.setAttribute(name, newBar.getAttribute(name) ?? "");
+      } else old.replaceWith(cell);
+    });
+  });
 }
 
 function localInput(date) {
@@ -398,6 +425,7 @@ function localInput(date) {
 }
 
 async function newTaskPage() {
+  const root = view(); // this page's own: a late answer never draws into the next page
   const [models, patterns] = await Promise.all([listAll("/modeling/models", "models"), listAll("/preprocessing/patterns", "pattern_sets")]);
   const names = [...new Set(models.map((m) => m.name))].sort();
   const now = new Date();
@@ -444,7 +472,7 @@ async function newTaskPage() {
       button.disabled = false;
     }
   });
-  append(view(), [h("h1", { text: "New labeling task" }), section(null, form)]);
+  append(root, [h("h1", { text: "New labeling task" }), section(null, form)]);
 }
 
 function configList(pairs) {
@@ -453,6 +481,7 @@ function configList(pairs) {
 }
 
 async function taskPage(taskId) {
+  const root = view(); // this page's own: a late answer never draws into the next page
   const title = h("h1", {}, "Labeling task ", h("code", { text: taskId }));
   const status = h("span", {});
   const abort = h("button", { class: "danger", id: "abort", hidden: true, text: "Abort…" });
@@ -461,12 +490,12 @@ async function taskPage(taskId) {
   const line = h("p", { class: "progress-line" });
   const figures = h("div", { class: "cards" });
   const config = h("div", {});
-  const charts = h("div", { class: "columns" });
+  const charts = h("div", {});
   const sample = h("tbody", {});
   const logBox = h("pre", { class: "log", text: "" });
   const auto = h("input", { type: "checkbox", checked: true });
   append(title, [status, abort]);
-  append(view(), [title, note, section(null, bar, line, figures), section("Labels per model", charts),
+  append(root, [title, note, section(null, bar, line, figures), section("Labels per model", charts),
     section("Random sample",
       h("div", { class: "row" }, h("button", { id: "resample", text: "Another sample", onclick: () => loadSample().catch((error) => showError(error, "Could not load a sample")) }),
         h("label", { class: "checks" }, h("span", {}, auto, " refresh every 5 s"))),
@@ -492,7 +521,7 @@ async function taskPage(taskId) {
     abort.hidden = FINISHED.has(t.status) || t.abort_requested;
     bar.replaceChildren(progressBar(t, true));
     const p = t.progress;
-    line.textContent = p.total === null ? "Planning: counting the rows in range…"
+    line.textContent = p.total === null ? (FINISHED.has(t.status) ? `Ended ${t.status} before its rows were counted.` : "Planning: counting the rows in range…")
       : `${pct(p.percent)} · ${int(p.done)} of ${int(p.total)} rows${FINISHED.has(t.status) ? "" : ` · ${p.rows_per_s === null ? "–" : int(p.rows_per_s)} rows/s · ${p.eta_s === null ? "time left unknown" : `about ${duration(p.eta_s)} left`}`}`;
     const took = t.finished_at && t.started_at ? duration((new Date(t.finished_at) - new Date(t.started_at)) / 1000) : null;
     const chunks = Object.entries(t.chunks).map(([k, n]) => `${n} ${k.toLowerCase()}`).join(", ") || "–";
@@ -518,21 +547,28 @@ async function taskPage(taskId) {
 
   let sampled = false; // a sample with rows has been shown
   const loadSample = async () => {
-    const body = await api(`/predicting/tasks/${taskId}/sample?size=10`);
+    let body;
+    try {
+      body = await api(`/predicting/tasks/${taskId}/sample?size=10`);
+    } catch (error) {
+      if (error.status !== 404) throw error;
+      body = { rows: [] }; // nothing labeled yet, or the task ended without labels
+    }
     sampled = body.rows.length > 0;
     sample.replaceChildren(...body.rows.map((r) => h("tr", {},
       h("td", { class: "text" }, zh(r.text ?? "(text no longer in the source)"), h("div", { class: "muted mono", text: `${r.source_table} #${r.source_id}` })),
       h("td", {}, Object.entries(r.labels).map(([model, labels]) => h("div", {}, h("span", { class: "muted", lang: "zh-Hans", text: `${model}: ` }), labelChips(labels)))))));
-    if (!body.rows.length) sample.replaceChildren(h("tr", {}, h("td", { colspan: 2, class: "muted", text: "No labeled row yet." })));
+    if (!body.rows.length) sample.replaceChildren(h("tr", {}, h("td", { colspan: 2, class: "muted", text: last && FINISHED.has(last.status) ? "The task wrote no labels." : "No labeled row yet." })));
   };
 
   every(1500, async () => {
     const t = await api(`/predicting/tasks/${taskId}`);
     render(t);
     const finished = FINISHED.has(t.status);
-    // The first labels, and the last ones, are shown without waiting for the next refresh.
-    if ((t.progress.labeled > 0 && !sampled) || (finished && last && !FINISHED.has(last.status))) await loadSample();
+    const justFinished = finished && last && !FINISHED.has(last.status);
     last = t;
+    // The first labels, and the last ones, are shown without waiting for the next refresh.
+    if ((t.progress.labeled > 0 && !sampled) || justFinished) loadSample().catch((error) => showError(error, "Could not load a sample"));
     return !finished; // a finished task's page stops asking
   }, "Could not load the task");
   every(5000, async () => {
@@ -543,7 +579,11 @@ async function taskPage(taskId) {
     const response = await request(`/predicting/tasks/${taskId}/log?after=${after}`);
     const text = await response.text();
     const next = Number(response.headers.get("X-Next-After") || after);
-    if (text) { logBox.textContent += text; logBox.scrollTop = logBox.scrollHeight; }
+    if (text) {
+      const following = logBox.scrollHeight - logBox.scrollTop - logBox.clientHeight < 24;
+      logBox.textContent += text;
+      if (following) logBox.scrollTop = logBox.scrollHeight; // a reader scrolled up stays where they are
+    }
     after = next;
     return !(last && FINISHED.has(last.status) && !text);
   }, "Could not load the log");
@@ -574,26 +614,33 @@ function confirmDialog(title, text) {
 }
 
 async function modelingTaskPage(taskId) {
+  const root = view(); // this page's own: a late answer never draws into the next page
   const holder = h("div", {});
   const logBox = h("pre", { class: "log" });
-  append(view(), [holder, section("Log", logBox)]);
+  append(root, [holder, section("Log", logBox)]);
+  let shown = null;
+  let after = 0;
   every(2000, async () => {
     const t = await api(`/modeling/tasks/${taskId}`);
-    const result = t.result || {};
-    const model = result.model;
-    holder.replaceChildren(
-      h("h1", {}, `${t.type === "evaluation" ? "Evaluation" : "Training"} task `, h("code", { text: taskId }), badge(t.status)),
-      t.error ? h("p", { class: "error", text: `Error: ${t.error}` }) : null,
-      section("Configuration", configList([
-        ["Model", model ? h("a", { href: `#/model/${encodeURIComponent(model.name)}/${model.version}`, lang: "zh-Hans", text: `${model.name} v${model.version}` }) : zh(t.config.model_name || "")],
-        ["Type", t.config.model_type], ["Dataset", t.config.dataset_id ? h("a", { href: `#/dataset/${t.config.dataset_id}`, text: t.config.dataset_name || `#${t.config.dataset_id}` }) : null],
-        ["Split", t.type === "evaluation" ? t.config.split || "all rows" : null],
-        ["Parameters", t.config.params ? h("code", { text: JSON.stringify(t.config.params) }) : null],
-        ["Created", when(t.created_at)], ["Started", when(t.started_at)], ["Finished", when(t.finished_at)]])),
-      result.evaluation ? section("Evaluation", evaluationBlock(result.evaluation)) : null,
-      result.metrics ? section("Test split", evaluationBlock(result.metrics.test)) : null);
-    const log = await request(`/modeling/tasks/${taskId}/log`);
-    logBox.textContent = await log.text();
+    if (t.status !== shown) { // drawn again only when the status changes: the page holds still to be read
+      shown = t.status;
+      const result = t.result || {};
+      const model = result.model || t.config.model;
+      holder.replaceChildren(
+        h("h1", {}, `${t.type === "evaluation" ? "Evaluation" : "Training"} task `, h("code", { text: taskId }), badge(t.status)),
+        t.error ? h("p", { class: "error", text: `Error: ${t.error}` }) : null,
+        section("Configuration", configList([
+          ["Model", model ? h("a", { href: `#/model/${encodeURIComponent(model.name)}/${model.version}`, lang: "zh-Hans", text: `${model.name} v${model.version}` }) : zh(t.config.model_name || "")],
+          ["Type", t.config.model_type], ["Dataset", t.config.dataset_id ? h("a", { href: `#/dataset/${t.config.dataset_id}`, text: t.config.dataset_name || `#${t.config.dataset_id}` }) : null],
+          ["Split", t.type === "evaluation" ? t.config.split || "all rows" : null],
+          ["Parameters", t.config.params ? h("code", { text: JSON.stringify(t.config.params) }) : null],
+          ["Created", when(t.created_at)], ["Started", when(t.started_at)], ["Finished", when(t.finished_at)]])),
+        result.evaluation ? section("Evaluation", evaluationBlock(result.evaluation)) : null,
+        result.metrics ? section("Test split", evaluationBlock(result.metrics.test)) : null);
+    }
+    const log = await request(`/modeling/tasks/${taskId}/log?after=${after}`);
+    logBox.textContent += await log.text();
+    after = Number(log.headers.get("X-Next-After") || after);
     return !FINISHED.has(t.status);
   }, "Could not load the task");
 }
@@ -601,12 +648,13 @@ async function modelingTaskPage(taskId) {
 // ---------------------------------------------------------------- models
 
 async function modelsPage() {
+  const root = view(); // this page's own: a late answer never draws into the next page
   const models = await listAll("/modeling/models", "models");
   const option = (m) => h("option", { value: `${m.name}@${m.version}`, text: `${m.name} v${m.version} (${m.kind})` });
   const a = h("select", { id: "compare-a" }, models.map(option));
   const b = h("select", { id: "compare-b" }, models.map(option));
   if (models.length > 1) b.selectedIndex = 1;
-  append(view(), [h("h1", { text: "Models" }),
+  append(root, [h("h1", { text: "Models" }),
     section("Compare two models on the same test set", models.length < 2 ? empty("Two models are needed.") :
       h("div", { class: "row" }, h("label", {}, "Model A", a), h("label", {}, "Model B", b),
         h("button", { class: "primary", id: "compare", text: "Compare", onclick: () => { location.hash = `#/compare?a=${encodeURIComponent(a.value)}&b=${encodeURIComponent(b.value)}`; } }))),
@@ -621,6 +669,7 @@ async function modelsPage() {
 const modelPath = (name, version) => `/modeling/models/${encodeURIComponent(name)}?version=${version}`;
 
 async function modelPage(name, version) {
+  const root = view(); // this page's own: a late answer never draws into the next page
   const m = await api(modelPath(name, version));
   const metrics = m.metrics || {};
   const splitPick = h("select", {}, ["test", "dev"].map((v) => h("option", { value: v, text: v })));
@@ -632,7 +681,7 @@ async function modelPage(name, version) {
   const dataset = h("select", {}, datasets.map((d) => h("option", { value: d.dataset_id, text: `${d.name} (#${d.dataset_id}, ${int(d.rows)} rows)` })));
   const split = h("select", {}, [["test", "test"], ["dev", "dev"], ["train", "train"], ["", "all rows"]].map(([v, t]) => h("option", { value: v, text: t })));
   const error = h("p", { class: "form-error", role: "alert" });
-  append(view(), [
+  append(root, [
     h("h1", {}, zh(m.name), h("span", { class: "muted", text: `version ${m.version} · ${m.kind}` })),
     section("Model", configList([
       ["Labels", labelChips(m.labels)], ["Parameters", h("code", { text: JSON.stringify(m.params) })],
@@ -645,7 +694,7 @@ async function modelPage(name, version) {
       ["Libraries", Object.entries(m.library_versions).map(([k, v]) => `${k} ${v}`).join(", ") || null],
       ["SHA-256", h("code", { text: m.sha256 })], ["Created", when(m.created_at)]])),
     section("Evaluation", m.metrics ? h("div", {}, h("div", { class: "row" }, h("label", {}, "Split", splitPick),
-      h("button", { text: "Validation details (CSV)", onclick: () => download(`/modeling/models/${encodeURIComponent(m.name)}/details?version=${m.version}`, `${m.name}-v${m.version}-details.csv.gz`) })), report)
+      h("button", { text: "Validation details (CSV)", onclick: () => download(`/modeling/models/${encodeURIComponent(m.name)}/details?version=${m.version}`, `${m.name}-v${m.version}-details.csv`) })), report)
       : empty("This model was registered without an evaluation.")),
     section("Evaluate on a dataset", datasets.length ? h("div", { class: "row" }, h("label", {}, "Dataset", dataset), h("label", {}, "Split", split),
       h("button", { class: "primary", text: "Evaluate", onclick: async () => {
@@ -660,17 +709,22 @@ async function modelPage(name, version) {
 }
 
 async function comparePage(query) {
+  const root = view(); // this page's own: a late answer never draws into the next page
   const parse = (v) => { const at = (v || "").lastIndexOf("@"); return [v.slice(0, at), Number(v.slice(at + 1))]; };
   const [a, b] = [parse(query.get("a")), parse(query.get("b"))];
+  if (!a[0] || !a[1] || !b[0] || !b[1]) throw new ApiError(400, "Choose the two models to compare on the Models page.");
   const [ma, mb] = await Promise.all([api(modelPath(...a)), api(modelPath(...b))]);
   const results = h("div", {});
-  const sameTest = ma.dataset_sha256 && ma.dataset_sha256 === mb.dataset_sha256 && ma.metrics && mb.metrics;
+  // The same test rows: the same dataset content, and the same texts left out by the same pattern set.
+  const patterns = (m) => JSON.stringify(m.pattern_set ? m.pattern_set.patterns : null);
+  const sameTest = Boolean(ma.dataset_sha256 && ma.dataset_sha256 === mb.dataset_sha256 && ma.metrics && mb.metrics
+    && patterns(ma) === patterns(mb) && ma.metrics.test.rows === mb.metrics.test.rows);
   const datasets = await listAll("/documenting/datasets", "datasets");
   const dataset = h("select", {}, datasets.map((d) => h("option", { value: d.dataset_id, text: `${d.name} (#${d.dataset_id})` })));
   const split = h("select", {}, [["test", "test"], ["dev", "dev"], ["", "all rows"]].map(([v, t]) => h("option", { value: v, text: t })));
   const evaluate = h("button", { class: "primary", id: "evaluate-both", text: "Evaluate both" });
   const title = (m) => `${m.name} v${m.version}`;
-  append(view(), [h("h1", {}, "Compare ", zh(title(ma)), " and ", zh(title(mb))),
+  append(root, [h("h1", {}, "Compare ", zh(title(ma)), " and ", zh(title(mb))),
     section("Same test set", sameTest ? h("p", { text: `Both were trained on dataset #${ma.dataset_id} and tested on its test split: the figures below are from the same rows.` })
       : h("p", { text: "These models were not tested on the same rows. Evaluate both on one dataset:" }),
     datasets.length ? h("div", { class: "row" }, h("label", {}, "Dataset", dataset), h("label", {}, "Split", split), evaluate) : null),
@@ -684,15 +738,23 @@ async function comparePage(query) {
         if (split.value) body.split = split.value;
         return api(`/modeling/models/${encodeURIComponent(m.name)}/evaluate`, { method: "POST", body });
       };
-      const tasks = await Promise.all([start(ma), start(mb)]);
+      const first = await start(ma);
+      let second;
+      try { second = await start(mb); } catch (failure) {
+        failure.message = `${title(ma)} is being evaluated (task ${shortId(first.task_id)}), but ${title(mb)} could not be: ${failure.message}`;
+        throw failure;
+      }
+      const tasks = [first, second];
       results.replaceChildren(h("p", { class: "notice", text: "Evaluating both models…" }));
       every(1500, async () => {
         const [ta, tb] = await Promise.all(tasks.map((t) => api(`/modeling/tasks/${t.task_id}`)));
-        const failed = [ta, tb].find((t) => t.status === "FAILURE");
-        if (failed) { results.replaceChildren(h("p", { class: "error", text: `Evaluation failed: ${failed.error}` })); return false; }
-        if (ta.status !== "SUCCESS" || tb.status !== "SUCCESS") return true;
-        results.replaceChildren(sideBySide(ma, mb, ta.result.evaluation, tb.result.evaluation));
+        if (!FINISHED.has(ta.status) || !FINISHED.has(tb.status)) return true;
         evaluate.disabled = false;
+        const failed = [ta, tb].find((t) => t.status !== "SUCCESS");
+        if (failed) {
+          results.replaceChildren(h("p", { class: "error" }, `The evaluation ended ${failed.status}: ${failed.error || "no reason given"} (`,
+            h("a", { href: `#/modeling-task/${failed.task_id}`, text: "its task" }), ")."));
+        } else results.replaceChildren(sideBySide(ma, mb, ta.result.evaluation, tb.result.evaluation));
         return false;
       }, "Could not load the evaluations");
     } catch (failure) { showError(failure, "Could not start the evaluations"); evaluate.disabled = false; }
@@ -725,9 +787,10 @@ function sideBySide(ma, mb, ea, eb) {
 // ---------------------------------------------------------------- datasets, rule sets, pattern sets
 
 async function datasetsPage() {
+  const root = view(); // this page's own: a late answer never draws into the next page
   const [datasets, ruleSets] = await Promise.all([listAll("/documenting/datasets", "datasets"), listAll("/documenting/rule-sets", "rule_sets")]);
   const labelsOf = (d) => new Set(Object.values(d.label_counts).flatMap((c) => Object.keys(c))).size;
-  append(view(), [h("h1", { text: "Datasets" }),
+  append(root, [h("h1", { text: "Datasets" }),
     section(null, datasets.length ? table(["#", "Name", "Rows", "Rejected", "Labels", "Format", "Updated"], datasets.map((d) => h("tr", {},
       h("td", { class: "num", text: d.dataset_id }), h("td", {}, h("a", { href: `#/dataset/${d.dataset_id}`, lang: "zh-Hans", text: d.name })),
       h("td", { class: "num", text: int(d.rows) }), h("td", { class: "num", text: int(d.rejected) }), h("td", { class: "num", text: labelsOf(d) }),
@@ -737,8 +800,9 @@ async function datasetsPage() {
 }
 
 async function datasetPage(id) {
+  const root = view(); // this page's own: a late answer never draws into the next page
   const d = await api(`/documenting/datasets/${id}`);
-  append(view(), [h("h1", {}, zh(d.name), h("span", { class: "muted", text: `dataset #${d.dataset_id}` })),
+  append(root, [h("h1", {}, zh(d.name), h("span", { class: "muted", text: `dataset #${d.dataset_id}` })),
     d.description ? zh(d.description, "p") : null,
     h("div", { class: "cards" }, figure("Rows", int(d.rows)), Object.entries(d.split_sizes).map(([k, n]) => figure(`${k} rows`, int(n))),
       figure("Rejected at upload", int(d.rejected)), figure("Labels", d.label_set.length), figure("Updated", when(d.updated_at))),
@@ -750,8 +814,9 @@ async function datasetPage(id) {
 }
 
 async function ruleSetsPage() {
+  const root = view(); // this page's own: a late answer never draws into the next page
   const sets = await listAll("/documenting/rule-sets", "rule_sets");
-  append(view(), [h("h1", { text: "Rule sets" }),
+  append(root, [h("h1", { text: "Rule sets" }),
     section(null, sets.length ? table(["#", "Name", "Rules", "Labels", "Updated"], sets.map((r) => h("tr", {},
       h("td", { class: "num", text: r.rule_set_id }), h("td", {}, h("a", { href: `#/rule-set/${r.rule_set_id}`, lang: "zh-Hans", text: r.name })),
       h("td", { class: "num", text: int(r.rules) }), h("td", { lang: "zh-Hans", text: (r.labels || []).join(", ") }), h("td", { text: when(r.updated_at) }))), { id: "rule-sets" })
@@ -759,6 +824,7 @@ async function ruleSetsPage() {
 }
 
 async function ruleSetPage(id) {
+  const root = view(); // this page's own: a late answer never draws into the next page
   const r = await api(`/documenting/rule-sets/${id}`);
   const perLabel = {};
   for (const item of r.items) perLabel[item.label] = (perLabel[item.label] || 0) + 1;
@@ -771,7 +837,7 @@ async function ruleSetPage(id) {
   };
   filter.addEventListener("input", draw);
   draw();
-  append(view(), [h("h1", {}, zh(r.name), h("span", { class: "muted", text: `rule set #${r.rule_set_id} · ${int(r.rules)} rules` })),
+  append(root, [h("h1", {}, zh(r.name), h("span", { class: "muted", text: `rule set #${r.rule_set_id} · ${int(r.rules)} rules` })),
     r.description ? zh(r.description, "p") : null,
     section("Rules per label", barChart(perLabel)),
     section("Rules (first 500 that match the filter)", h("div", { class: "row" }, filter), table(["Label", "Kind", "Pattern", "Weight"], body)),
@@ -779,8 +845,9 @@ async function ruleSetPage(id) {
 }
 
 async function patternsPage() {
+  const root = view(); // this page's own: a late answer never draws into the next page
   const sets = await listAll("/preprocessing/patterns", "pattern_sets");
-  append(view(), [h("h1", { text: "Pattern sets" }),
+  append(root, [h("h1", { text: "Pattern sets" }),
     h("p", { class: "muted", text: "A pattern set leaves texts out: a task or a training given one does not label or learn from the texts it matches." }),
     section(null, sets.length ? table(["#", "Name", "Patterns", "Tasks running with it", "Updated"], sets.map((p) => h("tr", {},
       h("td", { class: "num", text: p.pattern_set_id }), h("td", {}, h("a", { href: `#/pattern/${p.pattern_set_id}`, lang: "zh-Hans", text: p.name })),
@@ -789,6 +856,7 @@ async function patternsPage() {
 }
 
 async function patternPage(id) {
+  const root = view(); // this page's own: a late answer never draws into the next page
   const p = await api(`/preprocessing/patterns/${id}`);
   const texts = h("textarea", { id: "dry-run-texts", lang: "zh-Hans", placeholder: "One text per line, e.g.\n加微信 abc12345 领红包\n今天天气很好" });
   const out = h("div", { id: "dry-run-result" });
@@ -803,7 +871,7 @@ async function patternPage(id) {
           h("td", {}, v.excluded ? h("code", { text: `#${v.pattern_index}  ${v.pattern}` }) : "–")))));
     } catch (failure) { out.replaceChildren(h("p", { class: "form-error", text: failure.message })); }
   };
-  append(view(), [h("h1", {}, zh(p.name), h("span", { class: "muted", text: `pattern set #${p.pattern_set_id}` })),
+  append(root, [h("h1", {}, zh(p.name), h("span", { class: "muted", text: `pattern set #${p.pattern_set_id}` })),
     p.description ? zh(p.description, "p") : null,
     section(`Patterns (${p.pattern_count}, RE2 syntax)`, h("ol", { start: 0 }, p.patterns.map((x) => h("li", {}, h("code", { lang: "zh-Hans", text: x }))))),
     section("Dry run", h("p", { class: "muted", text: "See which texts this set would leave out, without starting a task." }), texts,
@@ -824,24 +892,27 @@ const SECTION = { task: "tasks", "new-task": "tasks", "modeling-task": "tasks", 
 async function route() {
   page.alive = false;
   page.stops.forEach((stop) => stop());
-  page = { alive: true, stops: [] };
-  const [path, search] = location.hash.replace(/^#\/?/, "").split("?");
-  const [name, ...args] = path.split("/").map(decodeURIComponent);
-  const show = ROUTES[name] || tasksPage;
-  for (const link of document.querySelectorAll("nav a")) link.classList.toggle("active", link.dataset.nav === (SECTION[name] || name || "tasks"));
+  const current = { alive: true, stops: [], root: h("div", {}) };
+  page = current;
+  document.getElementById("view").replaceChildren(current.root);
   showError(null);
-  view().replaceChildren();
-  const current = page;
+  const [path, search] = location.hash.replace(/^#\/?/, "").split("?");
+  let name = path.split("/")[0];
   try {
+    const args = path.split("/").map(decodeURIComponent);
+    name = args.shift();
+    const show = ROUTES[name] || tasksPage;
+    for (const link of document.querySelectorAll("nav a")) link.classList.toggle("active", link.dataset.nav === (SECTION[name] || name || "tasks"));
     await (name === "compare" ? show(new URLSearchParams(search || "")) : show(...args));
   } catch (error) {
-    if (current === page) { view().replaceChildren(h("h1", { text: "Cannot show this page" })); showError(error); }
+    if (current !== page) return;
+    current.root.replaceChildren(h("h1", { text: "Cannot show this page" }));
+    showError(error instanceof ApiError ? error : new Error(`The page failed: ${error.message}. Reloading it may help.`));
   }
 }
 
 document.getElementById("key-button").addEventListener("click", () => {
-  sessionStorage.removeItem(KEY_STORE);
-  askForKey("Enter the API key to use in this tab.").then(route, () => {});
+  askForKey("Enter the API key to use in this tab (Cancel keeps the one in use).").then(route, () => {});
 });
 window.addEventListener("hashchange", route);
 route();

@@ -87,10 +87,11 @@ def test_missing_source_names_are_named(
 @pytest.mark.parametrize(
     ("patch", "field"),
     [
-        ({"source": {"tables": ["posts`; DROP TABLE x; --"]}}, "source.tables[0]"),
+        ({"source": {"tables": ["posts`; DROP TABLE x; --"]}}, "source.tables[0]: a table name is 1 to 64 ASCII"),
         ({"source": {"tables": ["pоsts"]}}, "source.tables[0]"),  # Cyrillic o
         ({"source": {"tables": []}}, "source.tables"),
-        ({"source": {"tables": ["posts"], "id_column": "id;"}}, "source.id_column"),
+        ({"source": {"tables": ["posts"], "id_column": "id;"}}, "source.id_column: a column name is 1 to 64"),
+        ({"model_names": ["a\tb"]}, "model_names[0]: must not contain control characters"),
         ({"model_names": []}, "model_names"),
         ({"model_names": ["a", "b", "a"]}, "model_names: Value error, names must be unique: a repeated"),
         ({"source": {"tables": ["posts", "posts"]}}, "source.tables: Value error, names must be unique: posts"),

@@ -103,6 +103,10 @@ def test_model_dataset_rule_set_pages(stack: Stack, catalogue: dict, page: Page,
     row = page.locator("table.report tr.average", has=page.locator("td", has_text="micro avg"))
     expect(row.locator("td").nth(1)).to_have_text(f"{micro['precision']:.3f}")
     shot(page, "model")
+    page.click(f"a[href='#/modeling-task/{model['task_id']}']")  # the training task behind it
+    expect(page.locator("h1 [data-status]")).to_have_text("SUCCESS")
+    expect(page.locator("pre.log")).to_contain_text("finished SUCCESS")
+    expect(page.locator("table.report")).to_be_visible()
 
     dataset = catalogue["dataset"]
     page.click("nav a[data-nav=datasets]")
@@ -141,4 +145,5 @@ def test_errors_are_said_in_plain_words(stack: Stack, catalogue: dict, page: Pag
     page.check("input[name=model] >> nth=0")
     page.fill("input[name=tables]", "posts; DROP")
     page.click("#start-task")
-    expect(page.locator("#form-error")).to_contain_text("Please check the input: source.tables[0]: String should match")
+    plain = "Please check the input: source.tables[0]: a table name is 1 to 64 ASCII letters"
+    expect(page.locator("#form-error")).to_contain_text(plain)

@@ -52,6 +52,7 @@ def test_start_watch_and_abort_a_task(stack: Stack, page: Page, shot, source_pos
     expect(page.locator("h1 [data-status]")).to_have_text("STARTED")
     expect(page.locator("[data-figure=rate]")).not_to_have_text("–")
     expect(page.locator("#sample tbody tr td.text").first).to_be_visible()
+    expect(page.locator("#error")).to_be_hidden()  # no poll failed, the sample's early 404 included
     shot(page, "2-running")
 
     page.click("#abort")
