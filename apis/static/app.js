@@ -533,6 +533,7 @@ async function taskPage(taskId) {
       figure("Chunks", chunks, "chunks"), figure("Peak worker memory", bytes(t.peak_rss_bytes), "rss"),
       figure("Created", when(t.created_at)), figure("Finished", when(t.finished_at)));
     if (t.error) note.replaceChildren(h("p", { class: "error", text: `Error: ${t.error}` }));
+    else if (t.status === "BREAK") note.replaceChildren(h("p", { class: "notice", text: `Stopped by an abort after ${int(p.done)} rows; the labels written until then stay in the output schema.` }));
     const c = t.config;
     config.replaceChildren(configList([
       ["Models", c.models.map((m) => h("a", { href: `#/model/${encodeURIComponent(m.name)}/${m.version}`, class: "chip", lang: "zh-Hans", text: `${m.name} v${m.version}` }))],
