@@ -30,10 +30,13 @@ install: $(VENV)/.installed ## create .venv and install the pinned requirements
 # mysqlclient compiles against MariaDB's client headers; on Debian or Ubuntu they come from apt.
 SYSTEM_PACKAGES := libmariadb-dev pkg-config
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+APT_GET := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+# $(call apt_install,PACKAGES): from the package lists at hand, or from fresh ones if they are stale
+apt_install = $(APT_GET) install -y -q --no-install-recommends $(1) || \
+	{ $(APT_GET) update -q && $(APT_GET) install -y -q --no-install-recommends $(1); }
 system_deps: ## the system packages the requirements build against (Debian/Ubuntu: apt-get)
 	@command -v apt-get >/dev/null || { echo "install MariaDB's client headers (or MySQL's) and pkg-config, then run make again" >&2; exit 1; }
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES) || \
-	{ $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES); }
+	$(call apt_install,$(SYSTEM_PACKAGES))
 
 run: install ## API + worker on the embedded default (or on .env), with a demo table and model
 	$(PY) -m workers.cli demo --if-missing --rows $(DEMO_ROWS)
@@ -78,8 +81,7 @@ BROWSER_PACKAGES := chromium fonts-wqy-microhei
 test_deps: ## the browser the dashboard tests drive (Debian/Ubuntu: apt-get chromium and a CJK font)
 	@command -v chromium >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q . || { \
 	command -v apt-get >/dev/null || { echo "install chromium and a Chinese font, then run make again" >&2; exit 1; }; \
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES) || \
-	{ $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES); }; }
+	$(call apt_install,$(BROWSER_PACKAGES)); }
 
 test: install test_deps ## the whole suite (needs MariaDB and Redis on 127.0.0.1; screenshots in test-artifacts/)
 	$(PY) -m pytest -q

@@ -5,11 +5,12 @@ data and need no API key; every figure they show comes from the API, with the ke
 """
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
+from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 STATIC = Path(__file__).resolve().parent / "static"
 # Scripts and styles only from this origin and never inline: a post's text can hold markup, and the
@@ -25,22 +26,15 @@ HEADERS = {
     # Revalidated on each load, so a new version of the service shows its new page.
     "Cache-Control": "no-cache",
 }
-_RAW_HEADERS = [(name.lower().encode(), value.encode()) for name, value in HEADERS.items()]
 
 
-class _WithHeaders:
+class _StaticFiles(StaticFiles):
     """The static files, answered with HEADERS."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *_RAW_HEADERS]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers.update(HEADERS)
+        return response
 
 
 def install_dashboard(app: FastAPI) -> None:
@@ -48,4 +42,4 @@ def install_dashboard(app: FastAPI) -> None:
     async def dashboard() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers=HEADERS)
 
-    app.mount("/static", _WithHeaders(StaticFiles(directory=STATIC)), name="static")
+    app.mount("/static", _StaticFiles(directory=STATIC), name="static")

@@ -5,6 +5,7 @@ import random
 import re
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from itertools import chain
 from typing import Annotated, Any, Literal
@@ -253,9 +254,7 @@ def sample_result(
                     raise AudienceError(404, f"result table not found: the task ended {task.status} with no labels")
                 raise AudienceError(404, "result table not found yet: no labels written so far, retry later")
             picked = sample_ids(conn, task_id, size, random.Random())
-            by_table: dict[str, list[int]] = defaultdict(list)
-            for table, source_id in picked:
-                by_table[table].append(source_id)
+            by_table = _by_table(picked)
             labels: dict[tuple[str, int], dict[str, list[ScoredLabel]]] = defaultdict(lambda: defaultdict(list))
             for table, ids in by_table.items():
                 for row in labels_of(conn, task_id, table, ids):
@@ -293,6 +292,14 @@ def export_labels(
         body, media = as_jsonl(pages), "application/x-ndjson"
     disposition = f'attachment; filename="labels-{task_id}.{fmt}"'
     return StreamingResponse(body, media_type=media, headers={"Content-Disposition": disposition})
+
+
+def _by_table(rows: Iterable[tuple[str, int]]) -> dict[str, list[int]]:
+    """(source table, source id) pairs as the ids of each table."""
+    by_table: dict[str, list[int]] = defaultdict(list)
+    for table, source_id in rows:
+        by_table[table].append(source_id)
+    return by_table
 
 
 def _source_texts(src: Engine, config: dict[str, Any], by_table: dict[str, list[int]]) -> dict[tuple[str, int], str]:
@@ -346,10 +353,7 @@ def review_export(
                     random.Random(seed))  # fmt: skip
     except SQLAlchemyError as exc:
         raise AudienceError(500, f"cannot read result tables: {exc}") from exc
-    by_table: dict[str, list[int]] = defaultdict(list)
-    for row in rows:
-        by_table[row.source_table].append(row.source_id)
-    texts = _source_texts(src, task.config, by_table)
+    texts = _source_texts(src, task.config, _by_table((row.source_table, row.source_id) for row in rows))
     lines = []
     for row in rows:
         text = texts.get((row.source_table, row.source_id))
