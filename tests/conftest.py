@@ -8,6 +8,11 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+# Several checkouts may test on one machine at once: AUDIENCE_TEST_NS names their schemas apart and
+# AUDIENCE_TEST_REDIS_DB picks the first of their two Redis databases.
+NAMESPACE = os.environ.get("AUDIENCE_TEST_NS", "")
+REDIS_DB = int(os.environ.get("AUDIENCE_TEST_REDIS_DB", "14"))
+
 # The settings every process of the suite sees; set before any project module reads them.
 TEST_ENV = {
     "ENV": "development",
@@ -16,14 +21,14 @@ TEST_ENV = {
     "OUTPUT_PORT": "3306",
     "OUTPUT_USER": "root",
     "OUTPUT_PASSWORD": "",
-    "OUTPUT_SCHEMA": "audience_test_out",
+    "OUTPUT_SCHEMA": f"audience_test{NAMESPACE}_out",
     "INPUT_HOST": os.environ.get("TEST_MARIADB_HOST", "127.0.0.1"),
     "INPUT_PORT": "3306",
     "INPUT_USER": "root",
     "INPUT_PASSWORD": "",
-    "INPUT_SCHEMA": "audience_test_src",
-    "BROKER_URL": "redis://127.0.0.1:6379/14",
-    "RESULT_BACKEND": "redis://127.0.0.1:6379/15",
+    "INPUT_SCHEMA": f"audience_test{NAMESPACE}_src",
+    "BROKER_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+    "RESULT_BACKEND": f"redis://127.0.0.1:6379/{REDIS_DB + 1}",
     # Short, so a message of a killed worker comes back within seconds.
     "BROKER_VISIBILITY_TIMEOUT": "8",
     "BROKER_RESTORE_INTERVAL": "1",

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -23,14 +23,24 @@ SourceTime = Annotated[
 # The patterns names must match, and what an error says instead of the regular expression.
 IDENTIFIER = r"^[A-Za-z0-9_$]{1,64}$"
 TABLE_NAME = r"^([A-Za-z0-9_$]{1,64}\.)?[A-Za-z0-9_$]{1,64}$"
-NO_CONTROL = r"^[^\x00-\x1f]+$"
-NO_CONTROL_OR_DEL = r"^[^\x00-\x1f\x7f]+$"
 PATTERN_WORDS = {
     IDENTIFIER: "a column name is 1 to 64 ASCII letters, digits, _ or $",
     TABLE_NAME: "a table name is 1 to 64 ASCII letters, digits, _ or $, optionally after `schema.`",
-    NO_CONTROL: "must not contain control characters (tabs, line breaks)",
-    NO_CONTROL_OR_DEL: "must not contain control characters (tabs, line breaks)",
 }
+
+
+def _exact_name(value: str) -> str:
+    # Refused, not trimmed: "topics " would otherwise be stored beside "topics" as another name, or
+    # silently become it. Control characters break CSV, logs and the dashboard alike.
+    if value != value.strip():
+        raise ValueError("must not start or end with whitespace")
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
+        raise ValueError("must not contain control characters (tabs, line breaks)")
+    return value
+
+
+# Every name a user gives (dataset, rule set, pattern set, model, label): compared byte for byte.
+UserName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_exact_name)]
 
 
 class Envelope(BaseModel):

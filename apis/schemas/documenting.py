@@ -4,17 +4,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from apis.schemas.common import NO_CONTROL_OR_DEL, Envelope, UtcTime
+from apis.schemas.common import Envelope, UserName, UtcTime
 
-# A name users choose: printable, no control characters.
-ResourceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
-                                                pattern=NO_CONTROL_OR_DEL)]  # fmt: skip
+ResourceName = UserName
 Description = Annotated[str, StringConstraints(max_length=10_000)]
 SplitName = Literal["train", "dev", "test"]
 
 
 class LabelInfo(BaseModel):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: UserName
     description: Annotated[str, StringConstraints(max_length=2_000)] = ""
 
 

@@ -5,14 +5,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from apis.schemas.common import IDENTIFIER, NO_CONTROL, TABLE_NAME, Envelope, SourceTime, UtcTime
+from apis.schemas.common import IDENTIFIER, TABLE_NAME, Envelope, SourceTime, UserName, UtcTime
 from apis.schemas.preprocessing import PatternSetSnapshot, SetName
 
 # Identifiers are plain ASCII names; anything else (quotes, backticks, `;`, look-alike letters)
 # is refused before the database is asked about it.
 Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER)]
 TableName = Annotated[str, StringConstraints(pattern=TABLE_NAME)]
-ModelName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NO_CONTROL)]
+ModelName = UserName
 
 
 def no_repeats(value: list[str]) -> list[str]:

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from apis.schemas.common import Envelope, UtcTime
+from apis.schemas.common import Envelope, UserName, UtcTime
 from utils.patterns import MAX_PATTERN_CHARS
 
 MAX_PATTERNS = 1_000
@@ -12,12 +12,6 @@ MAX_DESCRIPTION_CHARS = 2_000
 MAX_TEST_TEXTS = 1_000
 MAX_TEST_TEXT_CHARS = 200_000
 MAX_TEST_TOTAL_CHARS = 500_000
-
-
-def _name(value: str) -> str:
-    if value != value.strip() or any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ValueError("must not start or end with whitespace or contain control characters")
-    return value
 
 
 def _unique(patterns: list[str]) -> list[str]:
@@ -29,7 +23,7 @@ def _unique(patterns: list[str]) -> list[str]:
     return patterns
 
 
-SetName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_name)]
+SetName = UserName
 Description = Annotated[str, Field(max_length=MAX_DESCRIPTION_CHARS)]
 Pattern = Annotated[str, Field(min_length=1, max_length=MAX_PATTERN_CHARS)]
 # Whether RE2 compiles them is checked by the route, off the event loop: compiling costs CPU.

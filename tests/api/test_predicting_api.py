@@ -18,12 +18,14 @@ from apis.app import create_app
 from apis.predicting import STATUS_TTL_S
 from settings import Settings
 from tests.api.conftest import UNREACHABLE, assert_error
-from tests.conftest import SOURCE_ROWS, task_body
+from tests.conftest import SOURCE_ROWS, TEST_ENV, task_body
 from utils.db.engines import output_engine, source_engine
 from utils.db.label_store import LabelRows, write_labels
 from utils.db.tables import tasks
 from workers import labeling
 from workers.cli import DEMO_RULES, register_keyword_model
+
+SRC = TEST_ENV["INPUT_SCHEMA"]
 
 
 def test_create_returns_task_id_and_stored_config(client: TestClient, source_posts: str, keyword_model: str) -> None:
@@ -69,7 +71,7 @@ def test_unknown_model_is_named(client: TestClient, source_posts: str, keyword_m
 @pytest.mark.parametrize(
     ("source", "needle"),
     [
-        ({"tables": ["audience_test_src.missing"]}, "table 'audience_test_src.missing' does not exist"),
+        ({"tables": [f"{SRC}.missing"]}, f"table '{SRC}.missing' does not exist"),
         ({"tables": ["nowhere.posts"]}, "schema 'nowhere'"),
         ({"text_columns": ["title", "body"]}, "text_columns: column 'body'"),
         ({"time_column": "created_at"}, "time_column: column 'created_at'"),
@@ -248,7 +250,7 @@ HOSTILE_NAMES = [
     "pоsts",  # Cyrillic o
     "ｐｏｓｔｓ",  # full-width
     "information_schema.tables",
-    "audience_test_src.posts_missing",
+    f"{SRC}.posts_missing",
 ]
 
 

@@ -5,10 +5,12 @@ from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, Te
 from sqlalchemy.dialects import mysql
 
 from settings import Settings
-from tests.conftest import RANGE
+from tests.conftest import RANGE, TEST_ENV
 from utils.db.engines import source_engine
 from utils.source import SourceError, SourceSpec, reflect_source
 from utils.text import join_columns
+
+SRC = TEST_ENV["INPUT_SCHEMA"]
 
 
 def spec(table: str, **kw: object) -> SourceSpec:
@@ -26,11 +28,11 @@ def test_reflection_finds_the_table(source_posts: str, services: Settings) -> No
     ("table", "kw", "message"),
     [
         ("nope_schema.posts", {}, "schema 'nope_schema'"),
-        ("audience_test_src.nope", {}, "table 'audience_test_src.nope' does not exist"),
-        ("audience_test_src.posts", {"id_column": "pk"}, "id_column: column 'pk'"),
-        ("audience_test_src.posts", {"time_column": "created"}, "time_column: column 'created'"),
-        ("audience_test_src.posts", {"text_columns": ("title", "body")}, "text_columns: column 'body'"),
-        ("audience_test_src.posts", {"id_column": "title"}, "is not an integer column"),
+        (f"{SRC}.nope", {}, f"table '{SRC}.nope' does not exist"),
+        (f"{SRC}.posts", {"id_column": "pk"}, "id_column: column 'pk'"),
+        (f"{SRC}.posts", {"time_column": "created"}, "time_column: column 'created'"),
+        (f"{SRC}.posts", {"text_columns": ("title", "body")}, "text_columns: column 'body'"),
+        (f"{SRC}.posts", {"id_column": "title"}, "is not an integer column"),
     ],
 )
 def test_missing_names_are_reported(source_posts: str, services: Settings, table: str, kw: dict, message: str) -> None:
