@@ -8,11 +8,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from apis import documenting, modeling, predicting, preprocessing
-from apis.dashboard import install_dashboard
+from apis.auth import ApiKeyGuard
+from apis.dashboard import PUBLIC_PATHS, PUBLIC_PREFIXES, install_dashboard
 from apis.deps import OutputEngine, require_api_key, settings_dep
 from apis.errors import AudienceError, install_error_handlers
 from apis.limits import BodyLimit
 from apis.metrics import metrics_text
+from apis.schemas.common import error_responses
 from apis.status_cache import StatusCache
 from models.literals import keep_compiled_in
 from settings import Settings, get_settings
@@ -42,6 +44,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.state.status_cache = StatusCache(predicting.STATUS_TTL_S)  # each app its own, so tests never share one
     app.add_middleware(BodyLimit, max_bytes=settings.upload_max_bytes)
+    # Added last, so outermost: without a key the answer is 401 before the body is read or its size
+    # judged (413). Public: the liveness probe, the dashboard's files and the API's documentation.
+    docs = (app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    app.add_middleware(
+        ApiKeyGuard,
+        keys=settings.api_keys,
+        public_paths={"/healthz", *PUBLIC_PATHS, *(path for path in docs if path)},
+        public_prefixes=PUBLIC_PREFIXES,
+    )
     for router in (documenting.router, modeling.router, predicting.router, preprocessing.router):
         app.include_router(router, dependencies=[Depends(require_api_key)])
 
@@ -60,13 +71,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise AudienceError(503, f"cannot read the output schema: {exc}") from exc
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], responses=error_responses(503))
     def healthz(out: OutputEngine) -> dict:
         try:
             with out.connect() as conn:
                 conn.execute(text("SELECT 1"))
         except Exception as exc:
-            raise AudienceError(503, f"cannot connect to output schema: {exc}") from exc
+            # Anyone may ask: the answer names the dependency, never its cause (which names the host,
+            # account and schema); the cause goes to the log.
+            log.warning("healthz: cannot connect to output schema: %s", exc)
+            raise AudienceError(503, "cannot connect to output schema") from exc
         return {"error_code": 200, "error_message": "OK", "status": "ok"}
 
     install_dashboard(app)

@@ -13,6 +13,9 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 STATIC = Path(__file__).resolve().parent / "static"
+# What the dashboard serves without a key (apis.auth lets these through): the page and its files.
+PUBLIC_PATHS = ("/",)
+PUBLIC_PREFIXES = ("/static/",)
 # Scripts and styles only from this origin and never inline: a post's text can hold markup, and the
 # page writes every text as text, but the policy stops a slip from running anything.
 POLICY = (

@@ -47,7 +47,10 @@ async def require_api_key(
     x_api_key: Annotated[str | None, Depends(_API_KEY)] = None,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
 ) -> None:
-    """When keys are configured, every request must carry one (X-API-Key or Bearer)."""
+    """When keys are configured, every request must carry one (X-API-Key or Bearer).
+
+    `apis.auth.ApiKeyGuard` decides first, before the body is read; this dependency declares the
+    security schemes in the OpenAPI schema and stays as defence in depth."""
     if not settings.api_keys:
         return
     given = x_api_key or (bearer.credentials.strip() if bearer else None)
