@@ -12,8 +12,10 @@ TaskStatusName = Literal["PENDING", "STARTED", "BREAK", "SUCCESS", "FAILURE"]
 
 
 class TrainingCreate(BaseModel):
+    # Strict: no `true` for 1, no 1.5 or "1" for an id, no 1 or "yes" for `force`.
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         protected_namespaces=(),
         json_schema_extra={
             "examples": [
@@ -67,7 +69,7 @@ class TrainingCreated(Envelope):
 
 
 class EvaluationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     dataset_id: int = Field(ge=1)
     split: Literal["train", "dev", "test"] | None = Field(default=None, description="all rows when omitted")

@@ -1,9 +1,10 @@
 """Request and response bodies of the predicting API."""
 
+import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints, field_validator
 
 from apis.schemas.common import IDENTIFIER, TABLE_NAME, Envelope, SourceTime, UserName, UtcTime
 from apis.schemas.preprocessing import PatternSetSnapshot, SetName
@@ -24,9 +25,38 @@ def no_repeats(value: list[str]) -> list[str]:
 
 TaskStatusName = Literal["PENDING", "STARTED", "BREAK", "SUCCESS", "FAILURE"]
 
+# A date, or a date and time with an optional offset; what pydantic would otherwise also read as a time
+# (a number, or a string of digits: Unix seconds, so "-1" is 1969) is refused before it parses.
+_ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?)?")
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    return "null" if value is None else f"a JSON {type(value).__name__}"
+
+
+def _iso_8601(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError(
+            f"must be an ISO 8601 string (2026-03-01 or 2026-03-01T00:00:00+08:00), not {_json_kind(value)}"
+        )
+    if not _ISO_8601.fullmatch(value):
+        raise ValueError("must be an ISO 8601 date or date-time (2026-03-01 or 2026-03-01T00:00:00+08:00)")
+    return value
+
+
+# Strict models refuse every string for a datetime (FastAPI validates the decoded JSON as Python
+# objects); this type takes the ISO 8601 strings, and only those.
+IsoTime = Annotated[datetime, Strict(False), BeforeValidator(_iso_8601)]
+
 
 class SourceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Request bodies are parsed strictly: no `true` for 1, no 1.5 or "1" for an integer, no number for
+    # a string.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     tables: list[TableName] = Field(min_length=1, max_length=64, examples=[["posts"]])
     id_column: Identifier = "id"
@@ -39,6 +69,7 @@ class SourceIn(BaseModel):
 class PredictingTaskCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {
@@ -56,10 +87,11 @@ class PredictingTaskCreate(BaseModel):
         default=None, description="pin a version of some of model_names; the others use their newest"
     )
     source: SourceIn
-    start_time: datetime = Field(
-        description="inclusive; ISO 8601; without an offset it is read in the source's zone (INPUT_TIMEZONE)"
+    start_time: IsoTime = Field(
+        description="inclusive; ISO 8601 date or date-time (a date is midnight); without an offset it is read in "
+        "the source's zone (INPUT_TIMEZONE)"
     )
-    end_time: datetime = Field(description="exclusive; ISO 8601; as start_time")
+    end_time: IsoTime = Field(description="exclusive; ISO 8601; as start_time")
     batch_size: int | None = Field(default=None, ge=1, le=100_000)
     pattern_set: SetName | None = Field(
         default=None, description="name of a preprocessing pattern set: rows whose text matches it are not labeled"

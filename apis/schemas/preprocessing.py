@@ -42,7 +42,8 @@ _EXAMPLE: dict[str, Any] = {
 
 
 class PatternSetCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
+    # Strict, as every request body: a number is no name or pattern.
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [_EXAMPLE]})
 
     name: SetName
     description: Description = ""
@@ -56,7 +57,9 @@ class PatternSetReplace(PatternSetCreate):
 class PatternSetPatch(BaseModel):
     """PATCH: only the fields given change."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"patterns": [r"(?i)\bpromo code\b"]}]})
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"patterns": [r"(?i)\bpromo code\b"]}]}
+    )
 
     name: SetName | None = None
     description: Description | None = None
@@ -106,7 +109,9 @@ class PatternSetDeleted(Envelope):
 
 class PatternTestRequest(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"texts": ["加微信 abc12345 领红包", "今天天气很好", ""]}]}
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [{"texts": ["加微信 abc12345 领红包", "今天天气很好", ""]}]},
     )
 
     texts: list[Annotated[str, Field(max_length=MAX_TEST_TEXT_CHARS)]] = Field(min_length=1, max_length=MAX_TEST_TEXTS)
