@@ -39,6 +39,7 @@ system_deps: ## the system packages the requirements build against (Debian/Ubunt
 	$(call apt_install,$(SYSTEM_PACKAGES))
 
 run: install ## API + worker on the embedded default (or on .env), with a demo table and model
+	$(PY) -m workers.cli init-db
 	$(PY) -m workers.cli demo --if-missing --rows $(DEMO_ROWS)
 	@$(PY) -m workers.launch worker predicting,modeling & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
@@ -69,7 +70,7 @@ graph: install ## redraw the workflow diagrams of graph/ and the README from wor
 demo: install ## (re)create the demo source table and the demo keyword model
 	$(PY) -m workers.cli demo --rows $(DEMO_ROWS)
 
-init_db: install ## create the output schema's tables
+init_db: install ## create the output schema, or upgrade it to this release's revision (Alembic)
 	$(PY) -m workers.cli init-db
 
 register_keywords: install ## store a keyword model: make register_keywords NAME=x RULES=rules.csv

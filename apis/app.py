@@ -18,7 +18,7 @@ from apis.schemas.common import error_responses
 from apis.status_cache import StatusCache
 from models.literals import keep_compiled_in
 from settings import Settings, get_settings
-from utils.db.engines import init_output_schema
+from utils.db.migrating import check_output_schema
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         raise RuntimeError("ENV=production needs API_KEYS: refusing to serve without authentication")
     if settings.env == "production" and not settings.model_signing_key.get_secret_value():
         raise RuntimeError("ENV=production needs MODEL_SIGNING_KEY: stored models would not be protected")
-    init_output_schema(settings)
+    # Refuse to serve on tables of another revision (the error says what to run).
+    check_output_schema(settings)
     # Models made here compile their matchers once for the workers of this host too.
     keep_compiled_in(settings.compiled_dir)
     app = FastAPI(

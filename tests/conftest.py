@@ -47,7 +47,8 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from settings import Settings, get_settings  # noqa: E402
 from tests.oracle import keyword_oracle  # noqa: E402
-from utils.db.engines import ensure_database, init_output_schema, source_engine  # noqa: E402
+from utils.db.engines import ensure_database, source_engine  # noqa: E402
+from utils.db.migrating import upgrade_output_schema  # noqa: E402
 from utils.demo import generate_posts, posts_table, seed_posts  # noqa: E402
 from workers.cli import DEMO_RULES, read_keyword_rules, register_keyword_model  # noqa: E402
 
@@ -134,7 +135,7 @@ def services(settings: Settings) -> Settings:
     for url in (settings.broker_url, settings.result_backend):
         redis.Redis.from_url(url).flushdb()
     ensure_database(settings.source_url)
-    init_output_schema(settings)
+    upgrade_output_schema(settings)
     return settings
 
 

@@ -9,6 +9,7 @@ from kombu import Queue
 
 from models.literals import keep_compiled_in
 from settings import Settings, get_settings
+from utils.db.migrating import SchemaVersionError, check_output_schema
 from utils.text import warm_text_tables
 
 PREDICTING_QUEUE = "predicting"
@@ -65,6 +66,11 @@ def _prepare(**_: Any) -> None:
     niceness, the directory of compiled matchers, and the text tables every matcher is built from
     (about 0.3 s each child would otherwise spend on its first task)."""
     settings = get_settings()
+    try:
+        check_output_schema(settings)
+    except SchemaVersionError as exc:
+        # SystemExit passes Celery's signal dispatch (which logs and swallows exceptions): the worker stops.
+        raise SystemExit(f"refusing to start: {exc}") from exc
     os.nice(settings.worker_nice)
     keep_compiled_in(settings.compiled_dir)
     warm_text_tables()

@@ -9,7 +9,8 @@ from sqlalchemy import inspect
 
 from models.keyword import KeywordModel, KeywordRule
 from settings import get_settings
-from utils.db.engines import init_output_schema, output_engine, source_engine
+from utils.db.engines import output_engine, source_engine
+from utils.db.migrating import SchemaVersionError, check_output_schema, upgrade_output_schema
 from utils.db.model_store import add_model
 from utils.demo import posts_table, seed_posts
 
@@ -42,7 +43,7 @@ def register_keyword_model(name: str, path: Path) -> tuple[int, str]:
     """Store a keyword model built from a rules CSV as a new version of `name`."""
     model = KeywordModel(read_keyword_rules(path))
     model.matcher  # noqa: B018 - build once so a bad rule set fails here, not in a worker
-    init_output_schema()
+    check_output_schema()
     with output_engine().begin() as conn:
         row = add_model(
             conn,
@@ -59,7 +60,7 @@ def register_keyword_model(name: str, path: Path) -> tuple[int, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workers.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("init-db", help="create the output schema's tables")
+    sub.add_parser("init-db", help="create the output schema or upgrade it to this code's revision")
     reg = sub.add_parser("register-keywords", help="store a keyword model from a CSV (label,keyword[,weight])")
     reg.add_argument("name")
     reg.add_argument("csv", type=Path)
@@ -71,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "init-db":
-            init_output_schema()
-            print("output schema ready")
+            before, after = upgrade_output_schema()
+            print(f"output schema at revision {after}" + (f" (was {before})" if before != after else ""))
         elif args.command == "register-keywords":
             version, sha = register_keyword_model(args.name, args.csv)
             print(f"model {args.name} version {version} stored (sha256 {sha[:12]})")
@@ -84,11 +85,12 @@ def main(argv: list[str] | None = None) -> int:
             elif args.if_missing and inspect(engine).has_table(args.table):
                 print(f"demo table {args.table} exists; left as it is")
             else:
+                upgrade_output_schema()
                 seed_posts(engine, posts_table(args.table), args.rows)
                 print(f"demo table {args.table}: {args.rows} posts over 2026")
                 version, _ = register_keyword_model("demo_keywords", DEMO_RULES)
                 print(f"model demo_keywords version {version} stored")
-    except ValueError as exc:
+    except (ValueError, SchemaVersionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

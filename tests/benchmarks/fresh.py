@@ -4,7 +4,8 @@ import redis
 from sqlalchemy import text
 
 from settings import Settings
-from utils.db.engines import ensure_database, init_output_schema, output_engine
+from utils.db.engines import ensure_database, output_engine
+from utils.db.migrating import upgrade_output_schema
 
 
 def fresh_start(settings: Settings) -> str | None:
@@ -22,5 +23,5 @@ def fresh_start(settings: Settings) -> str | None:
         conn.execute(text(f"DROP DATABASE `{settings.output_schema}`"))
     output_engine(settings).dispose()  # its pooled connections had the dropped schema selected
     ensure_database(settings.output_url)
-    init_output_schema(settings)
+    upgrade_output_schema(settings)
     return None

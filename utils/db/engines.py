@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, make_url, text
 
 from settings import Settings, get_settings
-from utils.db.tables import metadata
 
 # Below MariaDB's default wait_timeout (8 h) so the pool never hands out a closed connection.
 POOL_RECYCLE_S = 1800
@@ -104,9 +103,3 @@ def ensure_database(url: str) -> None:
             conn.execute(text(f"CREATE DATABASE IF NOT EXISTS {name} CHARACTER SET utf8mb4"))
     finally:
         server.dispose()
-
-
-def init_output_schema(settings: Settings | None = None) -> None:
-    settings = settings or get_settings()
-    ensure_database(settings.output_url)
-    metadata.create_all(output_engine(settings))

@@ -35,9 +35,13 @@ Blob = LargeBinary().with_variant(LONGBLOB(), "mysql", "mariadb")
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 # Microseconds: task lists page by creation time, and seconds would tie.
 Timestamp = DateTime().with_variant(DATETIME(fsp=6), "mysql", "mariadb")
-# Names users choose compare exactly: MariaDB's default collation would make "Ads" and "ads", or
-# any two emoji, the same name. (SQLite compares bytes already.)
-Name = String(100).with_variant(VARCHAR(100, collation="utf8mb4_bin"), "mysql", "mariadb")
+# Names users choose compare exactly, byte for byte: MariaDB's default collation would make "Ads" and
+# "ads", or any two emoji, the same name, and every *_bin but the NOPAD one finds "ads" for "ads ".
+# (SQLite compares bytes already.) A change of these is a migration: utils/db/migrations.
+EXACT_COLLATION = "utf8mb4_nopad_bin"
+Name = String(100).with_variant(VARCHAR(100, collation=EXACT_COLLATION), "mysql", "mariadb")
+# "schema.table": two identifiers of up to 64 characters and the dot; `Posts` and `posts` are two tables.
+TableName = String(129).with_variant(VARCHAR(129, collation=EXACT_COLLATION), "mysql", "mariadb")
 
 tasks = Table(
     "tasks",
@@ -63,8 +67,7 @@ chunks = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("task_id", CHAR(32), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
-    # "schema.table": two identifiers of up to 64 characters and the dot.
-    Column("source_table", String(129), nullable=False),
+    Column("source_table", TableName, nullable=False),
     Column("lo", BigInteger, nullable=False),
     Column("hi", BigInteger, nullable=False),
     Column("checkpoint", BigInteger, nullable=False),
@@ -99,11 +102,10 @@ labels = Table(
     "labels",
     metadata,
     Column("task_id", CHAR(32), nullable=False),
-    # "schema.table": two identifiers of up to 64 characters and the dot.
-    Column("source_table", String(129), nullable=False),
+    Column("source_table", TableName, nullable=False),
     Column("source_id", BigInteger, nullable=False),
-    Column("model", String(100), nullable=False),
-    Column("label", String(100), nullable=False),
+    Column("model", Name, nullable=False),
+    Column("label", Name, nullable=False),
     Column("score", Double, nullable=False),
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("task_id", "source_table", "source_id", "model", "label"),
@@ -205,7 +207,7 @@ rules = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("rule_set_id", BigInteger, ForeignKey("rule_sets.id", ondelete="CASCADE"), nullable=False),
     Column("position", Integer, nullable=False),
-    Column("label", String(100), nullable=False),
+    Column("label", Name, nullable=False),
     Column("pattern", Text, nullable=False),
     Column("kind", String(16), nullable=False),
     Column("weight", Double, nullable=False),
