@@ -112,8 +112,8 @@ bench: $(VENV)/.bench-installed ## N posts (default 1,000,000): Audience vs the 
 bench_stages: install ## each stage alone (match, read, write, upload) on BENCH_ROWS posts
 	$(PY) -m tests.benchmarks.stages --rows $(BENCH_ROWS)
 
-reliability: install ## run the fault matrix TRIALS times (default 5) and write its table into the README
-	$(PY) -m tests.reliability --trials $(TRIALS)
+reliability: install ## the fault matrix TRIALS times (default 5), the schema fuzzer FUZZ_CASES (10,000); figures into the README
+	$(PY) -m tests.reliability --trials $(TRIALS) --fuzz-cases $(or $(FUZZ_CASES),10000)
 
 clean: ## remove the embedded default's files under var/
 	rm -rf var

@@ -4,6 +4,9 @@ Every scenario is a test marked `fault` (tests/worker/test_faults.py and the emb
 this runs them with `--trials N`, reads the JSON lines they report, and renders one row per scenario:
 trials, trials survived (every check of the test held), rows lost and duplicate rows summed over the
 trials, and the median seconds from the fault until the task did work again and until it ended.
+
+Then it runs the schema fuzzer (tests/api/test_fuzzing.py) with `--fuzz-cases` generated requests and
+writes how many requests it sent and how many were answered 5xx.
 """
 
 import argparse
@@ -46,6 +49,20 @@ def run(trials: int, report: Path, extra: list[str]) -> int:
     argv = [sys.executable, "-m", "pytest", "-q", "-m", "fault", "-p", "no:cacheprovider"]
     argv += ["--trials", str(trials), "--fault-report", str(report), *extra]
     return subprocess.run(argv, cwd=ROOT).returncode
+
+
+def fuzz(cases: int, report: Path) -> int:
+    env = {**os.environ, "FUZZ_CASES": str(cases), "FUZZ_REPORT": str(report)}
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/api/test_fuzzing.py"]
+    return subprocess.run(argv, cwd=ROOT, env=env).returncode
+
+
+def fuzz_line(report: dict, cases: int, when: str) -> str:
+    return (
+        f"Schema fuzzer: {report['requests']:,} requests over {report['operations']} operations "
+        f"({report['hostile_multipart']:,} of them uploads with hostile form fields), "
+        f"{report['server_errors']:,} answered 5xx. Measured by `make reliability FUZZ_CASES={cases}` on {when}."
+    )
 
 
 def seconds(values: list[float]) -> str:
@@ -102,11 +119,30 @@ def table(lines: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.reliability", description=__doc__)
-    parser.add_argument("--trials", type=int, default=5)
+    parser.add_argument("--trials", type=int, default=5, help="0: no fault matrix")
+    parser.add_argument("--fuzz-cases", type=int, default=10_000, help="requests the fuzzer generates; 0: none")
     parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "reliability.json", help="the trials, as JSON")
     parser.add_argument("pytest_args", nargs="*", help="more pytest arguments, e.g. -k sigkill")
     args = parser.parse_args(argv)
+    when = datetime.now(UTC).strftime("%Y-%m-%d")
+    codes = [0]
+    if args.trials > 0:
+        codes.append(faults(args, when))
+    if args.fuzz_cases > 0:
+        with tempfile.TemporaryDirectory() as tmp:
+            report = Path(tmp) / "fuzz.json"
+            codes.append(fuzz(args.fuzz_cases, report))
+            if not report.exists():
+                print("the fuzzer reported nothing", file=sys.stderr)
+                return max(codes) or 1
+            line = fuzz_line(json.loads(report.read_text(encoding="utf-8")), args.fuzz_cases, when)
+        print(line)
+        write_section(args.readme, "fuzzing", line)
+    return max(codes)
+
+
+def faults(args: argparse.Namespace, when: str) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "faults.jsonl"
         code = run(args.trials, report, args.pytest_args)
@@ -116,7 +152,6 @@ def main(argv: list[str] | None = None) -> int:
         return code or 1
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(lines, ensure_ascii=False, indent=1), encoding="utf-8")
-    when = datetime.now(UTC).strftime("%Y-%m-%d")
     body = (
         f"{table(lines)}\n\n"
         f"Measured by `make reliability TRIALS={args.trials}` on {when} ({platform.machine()}, "

@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
+from apis.app import create_app
 from settings import Settings
 from tests.api.conftest import assert_error
 from tests.services import start_api
@@ -210,3 +212,14 @@ def test_healthz_names_the_dependency_down_and_logs_the_cause(
     # Which dependency is down, nothing about the account, host, port or schema it was reached with.
     assert answer.json()["error_message"] == "cannot connect to output schema"
     assert "Can't connect" in caplog.text and "127.0.0.1" in caplog.text  # the cause is in the server's log
+
+
+def test_a_websocket_without_a_key_is_closed_before_the_app_sees_it(services: Settings) -> None:
+    keyed = services.model_copy(update={"api_keys": [KEY]})
+    with (
+        TestClient(create_app(keyed)) as c,
+        pytest.raises(WebSocketDisconnect) as closed,
+        c.websocket_connect("/predicting/tasks"),
+    ):
+        pass
+    assert closed.value.code == 1008  # policy violation: ours, not the router's "no such route" (1000)
