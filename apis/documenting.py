@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import StreamingResponse
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -25,9 +25,13 @@ from apis.schemas.documenting import (
     DatasetSummary,
     Deleted,
     Description,
+    Encoding,
     ExampleRow,
+    FieldName,
     LabelInfo,
+    LabelSeparator,
     LabelSet,
+    LabelsJson,
     RejectedRow,
     ResourceName,
     RuleOut,
@@ -36,6 +40,7 @@ from apis.schemas.documenting import (
     RuleSetList,
     RuleSetPatch,
     RuleSetSummary,
+    SplitRatios,
 )
 from utils.dataset_files import FileError, FileTooLarge, Format, ReadOptions
 from utils.dataset_import import import_dataset
@@ -49,7 +54,9 @@ router = APIRouter(
     prefix="/documenting", tags=["documenting"], responses=error_responses(400, 401, 403, 404, 409, 413, 422, 500, 503)
 )
 DOWNLOAD_PAGE = 2_000
-_LABELS = TypeAdapter(list[LabelInfo] | list[str])
+# The parts of an upload's form held in memory (the file is spooled to disk): one file, the route's
+# dozen fields and a few to spare, none over 256 KiB. Beyond them Starlette answers 400 and says why.
+UPLOAD_FORM_LIMITS = {"max_files": 1, "max_fields": 20, "max_part_size": 256 * 1024}
 
 
 def _check_size(file: UploadFile, limit: int) -> None:
@@ -62,10 +69,21 @@ def _label_set(raw: str | None) -> list[dict[str, str]] | None:
     if raw is None or not raw.strip():
         return None
     try:
-        parsed = _LABELS.validate_json(raw)
-    except ValidationError as exc:
-        raise AudienceError(422, f"labels: a JSON list of label names or of {{name, description}}: {exc}") from exc
-    items = [LabelInfo(name=p) if isinstance(p, str) else p for p in parsed]
+        parsed = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise AudienceError(422, f"labels: not valid JSON: {exc.msg} at column {exc.colno}") from exc
+    except RecursionError as exc:
+        raise AudienceError(422, "labels: JSON nested too deeply") from exc
+    if not isinstance(parsed, list):
+        raise AudienceError(422, "labels: a JSON list of label names or of {name, description}")
+    items: list[LabelInfo] = []
+    for index, item in enumerate(parsed):
+        try:
+            items.append(LabelInfo(name=item) if isinstance(item, str) else LabelInfo.model_validate(item))
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = "".join(f".{part}" for part in error["loc"])
+            raise AudienceError(422, f"labels[{index}]{where}: {error['msg']}") from None
     names = [item.name for item in items]
     if not items or len(set(names)) != len(names):
         raise AudienceError(422, "labels: give at least one label, each once")
@@ -106,7 +124,9 @@ def _described(label_set: list[dict[str, str]], given: list[LabelInfo]) -> list[
     return [{"name": i["name"], "description": described.get(i["name"], i["description"])} for i in label_set]
 
 
-@router.post("/datasets", response_model=DatasetCreated, summary="upload a labeled dataset")
+@router.post(
+    "/datasets", response_model=DatasetCreated, summary="upload a labeled dataset", form_limits=UPLOAD_FORM_LIMITS
+)
 def upload_dataset(
     settings: SettingsDep,
     out: OutputEngine,
@@ -114,16 +134,18 @@ def upload_dataset(
     name: Annotated[ResourceName, Form()],
     description: Annotated[Description, Form()] = "",
     format: Annotated[Format, Form(description="auto: from the file name and content")] = "auto",
-    encoding: Annotated[str, Form(max_length=40, description="auto detects UTF-8 (± BOM), GB18030, Big5")] = "auto",
-    text_field: Annotated[str, Form(min_length=1, max_length=100)] = "text",
-    label_field: Annotated[str, Form(min_length=1, max_length=100)] = "label",
-    label_separator: Annotated[str, Form(min_length=1, max_length=5, description="between labels in CSV")] = "#",
-    split_field: Annotated[str | None, Form(max_length=100, description="a column of train/dev/test")] = None,
+    encoding: Annotated[Encoding, Form(description="auto detects UTF-8 (± BOM), GB18030, Big5")] = "auto",
+    text_field: Annotated[FieldName, Form()] = "text",
+    label_field: Annotated[FieldName, Form()] = "label",
+    label_separator: Annotated[LabelSeparator, Form(description="between labels in CSV")] = "#",
+    split_field: Annotated[FieldName | None, Form(description="a column of train/dev/test")] = None,
     split_ratios: Annotated[
-        str, Form(description="train,dev,test shares when there is no split_field")
+        SplitRatios, Form(description="train,dev,test shares when there is no split_field")
     ] = "0.8,0.1,0.1",
     seed: Annotated[int, Form(ge=0, le=2**31)] = 42,
-    labels: Annotated[str | None, Form(description='declared label set: ["a","b"] or [{"name","description"}]')] = None,
+    labels: Annotated[
+        LabelsJson | None, Form(description='declared label set: ["a","b"] or [{"name","description"}]')
+    ] = None,
 ) -> DatasetCreated:
     _check_size(file, settings.upload_max_bytes)
     try:
@@ -297,14 +319,19 @@ def _load_rule_set(engine: Engine, rule_set_id: int) -> Row:
     return row
 
 
-@router.post("/rule-sets", response_model=RuleSetCreated, summary="upload a rule set (label, pattern, kind, weight)")
+@router.post(
+    "/rule-sets",
+    response_model=RuleSetCreated,
+    summary="upload a rule set (label, pattern, kind, weight)",
+    form_limits=UPLOAD_FORM_LIMITS,
+)
 def upload_rule_set(
     settings: SettingsDep,
     out: OutputEngine,
     file: Annotated[UploadFile, File(description="CSV/TSV with label,pattern[,kind][,weight], or a JSON array")],
     name: Annotated[ResourceName, Form()],
     description: Annotated[Description, Form()] = "",
-    encoding: Annotated[str, Form(max_length=40)] = "auto",
+    encoding: Annotated[Encoding, Form()] = "auto",
 ) -> RuleSetCreated:
     _check_size(file, settings.upload_max_bytes)
     try:

@@ -1,15 +1,17 @@
 """Reading uploaded labeled datasets: doccano JSONL/JSON/CSV exports, plain CSV/TSV.
 
-Files are read as a stream of rows (JSON arrays excepted, which are bounded by the upload limit),
-so memory does not grow with the file. A problem with the whole file (encoding, format, header)
-raises FileError; a problem with one row yields a Rejection with its line number and reason, and
-the rest of the file is read on.
+Files are read in pieces of READ_CHUNK bytes, decoded as they come, and cut into records (a JSONL
+line, a CSV record, an item of a JSON array) of at most `record_limit` characters: a longer record is
+skipped, never held whole, and rejected. So the memory a file takes does not grow with the file or the
+size of its records. A problem with the whole file (encoding, format, header, JSON structure) raises
+FileError; a problem with one row yields a Rejection with its line number and reason, and the rest of
+the file is read on.
 """
 
 import codecs
 import csv
 import hashlib
-import io
+import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -29,8 +31,23 @@ CANDIDATE_ENCODINGS = ["utf_8", "gb18030", "big5"]
 MAX_LABEL_CHARS = 100
 MAX_LABELS_PER_ROW = 100
 DETECT_BYTES = 1 << 20
-# csv's default field limit (128 KiB) is below a long post; the text length is checked per row.
+# A file is read this many bytes at a time.
+READ_CHUNK = 1 << 20
+# Room in a record for what is not its text: labels, ids, doccano's meta and spans, other CSV columns.
+RECORD_EXTRA_CHARS = 1 << 20
+# JSON nested deeper than this in a JSON array file refuses the file (json would recurse as deep).
+MAX_JSON_DEPTH = 200
+# Detection reads a file as UTF-8 when at least this share of the non-ASCII bytes of its head is valid
+# UTF-8: a few bad bytes in a UTF-8 file leave nearly all valid, GB18030 or Big5 text leaves under half.
+UTF8_SHARE = 0.9
+# csv's default field limit (128 KiB) is below a long post; a record is cut at `record_limit` first.
 csv.field_size_limit(64 << 20)
+
+
+def record_limit(max_text_chars: int) -> int:
+    """The characters a record (a line, a CSV record, an item of a JSON array) may have: its text at
+    twelve characters each (JSON's \\uXXXX escapes of a surrogate pair) and room for the rest."""
+    return 12 * max_text_chars + RECORD_EXTRA_CHARS
 
 
 class FileError(ValueError):
@@ -39,11 +56,6 @@ class FileError(ValueError):
 
 class FileTooLarge(FileError):
     """The file is over a limit of its format."""
-
-
-# A JSON array is parsed whole (JSONL and CSV are streamed): its size is capped well below the
-# upload limit, so one request cannot take gigabytes of memory.
-JSON_ARRAY_MAX_BYTES = 16 << 20
 
 
 def shown(value: object, limit: int = 40) -> str:
@@ -82,6 +94,10 @@ class ReadOptions:
     detected_format: str = field(default="", init=False)
 
 
+# {"data": [...]}: a JSON document (older doccano JSONL has "data" as a row's text, a string).
+_DATA_ARRAY = re.compile(rb'\{\s*"data"\s*:\s*\[')
+
+
 def choose_format(requested: Format, filename: str, head: bytes) -> str:
     if requested != "auto":
         return requested
@@ -93,44 +109,73 @@ def choose_format(requested: Format, filename: str, head: bytes) -> str:
     if suffix == "txt" and b"\t" in head.split(b"\n", 1)[0]:
         return "tsv"
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if stripped.startswith(b"["):
+    if stripped.startswith(b"[") or _DATA_ARRAY.match(stripped):
         return "json"
     if stripped.startswith(b"{"):
         return "jsonl"
     raise FileError("file: cannot tell its format from its name or content; give format=jsonl, json, csv or tsv")
 
 
+def check_encoding(requested: str) -> str:
+    """The codec's name for an encoding a user gives; ValueError saying why it cannot read a file."""
+    try:
+        info = codecs.lookup(requested)
+    except (LookupError, ValueError) as exc:  # ValueError: a NUL in the name
+        raise ValueError(f"unknown encoding {shown(requested)}") from exc
+    if not getattr(info, "_is_text_encoding", True):
+        raise ValueError(f"{shown(requested)} is not a text encoding")
+    try:
+        # Files are decoded piece by piece, undecodable bytes kept aside (see _decoded).
+        codecs.getincrementaldecoder(info.name)(errors="surrogateescape").decode(b"a", final=False)
+    except (UnicodeError, ValueError, LookupError, TypeError) as exc:
+        raise ValueError(f"{shown(requested)} cannot decode a file ({exc})") from exc
+    return info.name
+
+
 def choose_encoding(requested: str, head: bytes) -> str:
     """The encoding given, or the one detected: UTF-8 (with or without BOM), GB18030 or Big5."""
     if requested != "auto":
         try:
-            info = codecs.lookup(requested)
-        except LookupError as exc:
-            raise FileError(f"encoding: unknown encoding {shown(requested)}") from exc
-        if not getattr(info, "_is_text_encoding", True):
-            raise FileError(f"encoding: {shown(requested)} is not a text encoding")
+            name = check_encoding(requested)
+        except ValueError as exc:
+            raise FileError(f"encoding: {exc}") from exc
         # A UTF-8 file may start with a BOM whatever the user calls it; it is not part of the text.
-        return "utf-8-sig" if info.name == "utf-8" and head.startswith(codecs.BOM_UTF8) else info.name
+        return "utf-8-sig" if name == "utf-8" and head.startswith(codecs.BOM_UTF8) else name
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    try:
-        # The head may end inside a character: decode incrementally, leaving the tail pending.
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    # The head may end inside a character: decode incrementally, leaving the tail pending.
+    as_utf8 = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape").decode(head, final=False)
+    bad = len(as_utf8) - len(_UNDECODED.sub("", as_utf8))
+    if not bad:
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    # A few bad bytes in UTF-8 text reject their rows (see read_dataset), not the file.
+    non_ascii = len(head.translate(None, bytes(range(128))))
+    if 1 - bad / non_ascii >= UTF8_SHARE:
+        return "utf-8"
     # The window may end inside a two-byte character: detect on whole lines.
     cut = head.rfind(b"\n")
     best = from_bytes(head[: cut + 1] if cut > 0 else head, cp_isolation=CANDIDATE_ENCODINGS).best()
-    if best is None:
-        raise FileError("file: not UTF-8, GB18030 or Big5 text; give the encoding (encoding=...)")
-    return codecs.lookup(best.encoding).name
+    if best is not None:
+        return codecs.lookup(best.encoding).name
+    # Mostly ASCII with a stray byte or two that no candidate decodes: UTF-8, those lines rejected.
+    lines = as_utf8.split("\n")
+    if sum(1 for line in lines if _UNDECODED.search(line)) * 100 <= len(lines):
+        return "utf-8"
+    raise FileError("file: not UTF-8, GB18030 or Big5 text; give the encoding (encoding=...)")
 
 
 # Lone surrogates: where `surrogateescape` kept bytes the encoding could not decode, or what a JSON
 # "\\ud800" escape makes. Neither is text a database (or UTF-8) can hold.
 _UNDECODED = re.compile("[\udc80-\udcff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# C0 and C1 control characters (tabs and line breaks among them), as UserName refuses them in names.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# A character that is neither whitespace nor a control character.
+_VISIBLE = re.compile(r"[^\s\x00-\x1f\x7f-\x9f]")
+
+
+def has_control_character(value: str) -> bool:
+    return _CONTROL.search(value) is not None
 
 
 def _not_text(value: str, encoding: str) -> str | None:
@@ -147,6 +192,70 @@ def text_key(normalized: str) -> bytes:
     return hashlib.blake2b(normalized.encode(), digest_size=16).digest()
 
 
+@dataclass
+class Overlong:
+    """A record over the limit, skipped as it was read: what is known of it without holding it."""
+
+    chars: int
+    quotes: int  # '"' in it, to find where a CSV record goes on
+
+
+class _TooLong(Exception):
+    """Raised into csv.reader when its record passes the limit."""
+
+
+def _decoded(stream: IO[bytes], encoding: str) -> Iterator[str]:
+    """The file's text, READ_CHUNK bytes' worth at a time. Bytes the encoding cannot decode become
+    lone surrogates (surrogateescape), so the row holding them is rejected, not the file."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
+    while True:
+        raw = stream.read(READ_CHUNK)
+        piece = decoder.decode(raw, final=not raw)
+        if piece:
+            yield piece
+        if not raw:
+            return
+
+
+# Line ends as io and csv read them (newline=""): \r\n, \r or \n, kept with the line.
+_NEWLINE = re.compile("\r\n|\r|\n")
+
+
+def _lines(pieces: Iterable[str], limit: int) -> Iterator[str | Overlong]:
+    """Physical lines with their ends; a line over `limit` characters as Overlong, never joined."""
+    parts: list[str] = []
+    size = 0
+    skipped: Overlong | None = None
+    held = ""
+    for piece in itertools.chain(pieces, ("",)):
+        last = not piece
+        text = held + piece
+        # A \r at the end of a piece may be the first half of \r\n.
+        held = "\r" if not last and text.endswith("\r") else ""
+        if held:
+            text = text[:-1]
+        start = 0
+        while start < len(text):
+            found = _NEWLINE.search(text, start)
+            end = found.end() if found else len(text)
+            part = text[start:end]
+            start = end
+            if skipped is not None:
+                skipped.chars += len(part)
+                skipped.quotes += part.count('"')
+            elif size + len(part) > limit:
+                skipped = Overlong(size + len(part), sum(p.count('"') for p in parts) + part.count('"'))
+                parts, size = [], 0
+            else:
+                parts.append(part)
+                size += len(part)
+            if found:
+                yield skipped if skipped is not None else "".join(parts)
+                parts, size, skipped = [], 0, None
+        if last and (parts or skipped is not None):
+            yield skipped if skipped is not None else "".join(parts)
+
+
 def read_dataset(stream: IO[bytes], options: ReadOptions) -> Iterator[Row | Rejection]:
     """Rows and rejections in file order. Raises FileError for a file that cannot be read at all."""
     head = stream.read(DETECT_BYTES)
@@ -154,20 +263,17 @@ def read_dataset(stream: IO[bytes], options: ReadOptions) -> Iterator[Row | Reje
         raise FileError("file: empty")
     options.detected_format = choose_format(options.format, options.filename, head)
     options.detected_encoding = choose_encoding(options.encoding, head)
-    if options.detected_format == "json":
-        size = stream.seek(0, io.SEEK_END)
-        if size > JSON_ARRAY_MAX_BYTES:
-            raise FileTooLarge(
-                f"file: a JSON array of {size:,} bytes; JSON arrays are read whole and limited to "
-                f"{JSON_ARRAY_MAX_BYTES:,} bytes: send JSONL (one object per line) instead"
-            )
+    del head
     stream.seek(0)
-    # Undecodable bytes become lone surrogates, so one bad line is rejected, not the file.
-    text = io.TextIOWrapper(stream, encoding=options.detected_encoding, errors="surrogateescape", newline="")
+    limit = record_limit(options.max_text_chars)
+    pieces = _decoded(stream, options.detected_encoding)
     try:
-        records = {"jsonl": _jsonl, "json": _json_array, "csv": _delimited, "tsv": _delimited}[options.detected_format](
-            text, options
-        )
+        if options.detected_format == "json":
+            records = _json_array(pieces, options, limit)
+        elif options.detected_format == "jsonl":
+            records = _jsonl(_lines(pieces, limit), options, limit)
+        else:
+            records = _delimited(_lines(pieces, limit), options, limit)
         seen: dict[bytes, int] = {}
         for record in records:
             if isinstance(record, Rejection):
@@ -178,12 +284,19 @@ def read_dataset(stream: IO[bytes], options: ReadOptions) -> Iterator[Row | Reje
     except UnicodeError as exc:
         # A decoder that fails outright (UTF-16 without a BOM, say) rather than per character.
         raise FileError(f"file: cannot be read as {options.detected_encoding}: {exc}") from exc
-    finally:
-        text.detach()
 
 
-def _jsonl(text: IO[str], options: ReadOptions) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
-    for line_no, line in enumerate(text, start=1):
+def _overlong(limit: int, options: ReadOptions) -> str:
+    return f"a record of more than {limit:,} characters (a text may have {options.max_text_chars:,}): skipped"
+
+
+def _jsonl(
+    lines: Iterable[str | Overlong], options: ReadOptions, limit: int
+) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
+    for line_no, line in enumerate(lines, start=1):
+        if isinstance(line, Overlong):
+            yield Rejection(line_no, _overlong(limit, options))
+            continue
         if not line.strip():
             continue
         try:
@@ -210,43 +323,262 @@ def load_json_document(text: IO[str]) -> Any:
         raise FileError("file: JSON nested too deeply") from exc
 
 
-def _json_array(text: IO[str], options: ReadOptions) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
-    data = load_json_document(text)
-    if isinstance(data, dict) and isinstance(data.get("data"), list):
-        data = data["data"]
-    if not isinstance(data, list):
-        raise FileError('file: a JSON dataset must be an array of objects (or {"data": [...]})')
-    # No line numbers inside one JSON document: the position in the array (from 1) stands for one.
-    for position, record in enumerate(data, start=1):
-        if isinstance(record, dict):
-            yield position, record
+_NOT_SPACE = re.compile(r"[^ \t\r\n]")
+_STRUCTURE = re.compile(r'["\[\]{}]')
+_IN_STRING = re.compile(r'["\\]')
+_SCALAR_END = re.compile(r"[ \t\r\n,\]}]")
+
+
+class _JsonStream:
+    """A JSON document read piece by piece: the text of one value at a time, at most `limit`
+    characters of it held (a longer value is scanned to its end and returned as Overlong)."""
+
+    def __init__(self, pieces: Iterator[str]) -> None:
+        self.pieces = pieces
+        self.buf = ""
+        self.pos = 0
+        self.depth = 0  # of the document's own structure around the values read
+
+    def _more(self) -> bool:
+        piece = next(self.pieces, None)
+        if piece is None:
+            return False
+        self.buf = self.buf[self.pos :] + piece
+        self.pos = 0
+        return True
+
+    def peek(self) -> str:
+        """The next character that is not whitespace, left unread ('' at the end of the file)."""
+        while True:
+            found = _NOT_SPACE.search(self.buf, self.pos)
+            if found:
+                self.pos = found.start()
+                return self.buf[self.pos]
+            self.pos = len(self.buf)
+            if not self._more():
+                return ""
+
+    def take(self) -> str:
+        char = self.peek()
+        self.pos += len(char)
+        return char
+
+    def value(self, limit: int) -> str | Overlong:
+        first = self.peek()
+        if not first:
+            raise FileError("file: not valid JSON: the file ends where a value should be")
+        kept: list[str] = []
+        size = 0
+        over: Overlong | None = None
+        depth = 0
+        in_string = first == '"'
+        scalar = first not in '[{"'
+        buf, start = self.buf, self.pos
+        i = start + 1 if in_string else start
+        while True:
+            found = None
+            if i < len(buf):
+                if in_string:
+                    found = _IN_STRING.search(buf, i)
+                elif scalar:
+                    found = _SCALAR_END.search(buf, i)
+                else:
+                    found = _STRUCTURE.search(buf, i)
+            if found is None:
+                # The value goes on past this piece: keep what is read (or count it) and read on.
+                part = buf[start:]
+                if over is None and size + len(part) > limit:
+                    over = Overlong(size + len(part), 0)
+                    kept = []
+                elif over is None:
+                    kept.append(part)
+                    size += len(part)
+                else:
+                    over.chars += len(part)
+                step = max(i - len(buf), 0)  # past the end: the character after a trailing backslash
+                self.buf, self.pos = "", 0
+                if not self._more():
+                    raise FileError("file: not valid JSON: the file ends inside a value")
+                buf, start, i = self.buf, 0, step
+                continue
+            char = found.group()
+            if in_string:
+                if char == "\\":
+                    i = found.end() + 1
+                    continue
+                in_string = False
+                i = found.end()
+                if depth == 0:
+                    break
+            elif scalar:
+                i = found.start()
+                break
+            elif char == '"':
+                in_string = True
+                i = found.end()
+            elif char in "[{":
+                depth += 1
+                if depth + self.depth > MAX_JSON_DEPTH:
+                    raise FileError("file: JSON nested too deeply")
+                i = found.end()
+            else:
+                depth -= 1
+                i = found.end()
+                if depth == 0:
+                    break
+        part = buf[start:i]
+        self.pos = i
+        if over is not None or size + len(part) > limit:
+            return Overlong((over.chars if over else size) + len(part), 0)
+        kept.append(part)
+        return "".join(kept)
+
+    def expect(self, wanted: str, after: str) -> str:
+        char = self.take()
+        if not char or char not in wanted:
+            found = shown(char) if char else "the end of the file"
+            raise FileError(f"file: not valid JSON: {' or '.join(wanted)} expected {after}, found {found}")
+        return char
+
+
+def _json_array(
+    pieces: Iterator[str], options: ReadOptions, limit: int
+) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
+    """The items of a JSON array, or of the array under "data" in an object, one at a time."""
+    doc = _JsonStream(pieces)
+    shape = 'file: a JSON dataset must be an array of objects (or {"data": [...]})'
+    first = doc.take()
+    if not first or first not in "[{":
+        raise FileError(shape)
+    found = first == "["
+    if first == "[":
+        doc.depth = 1
+        yield from _array_items(doc, options, limit)
+    else:
+        doc.depth = 1
+        if doc.peek() != "}":
+            while True:
+                key = doc.value(1000)
+                doc.expect(":", "after a key")
+                if not found and key == '"data"' and doc.peek() == "[":
+                    doc.take()
+                    doc.depth = 2
+                    yield from _array_items(doc, options, limit)
+                    doc.depth = 1
+                    found = True
+                else:
+                    doc.value(limit)  # another member: read past it
+                if doc.expect(",}", "after a member") == "}":
+                    break
         else:
-            yield Rejection(position, f"item {position}: expected an object, found {type(record).__name__}")
+            doc.take()
+        if not found:
+            raise FileError(shape)
+    if doc.peek():
+        raise FileError("file: not valid JSON: more after the end of the document")
 
 
-def _delimited(text: IO[str], options: ReadOptions) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
+def _array_items(
+    doc: _JsonStream, options: ReadOptions, limit: int
+) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
+    # No line numbers inside one JSON document: the position in the array (from 1) stands for one.
+    if doc.peek() == "]":
+        doc.take()
+        return
+    position = 0
+    while True:
+        position += 1
+        item = doc.value(limit)
+        if isinstance(item, Overlong):
+            yield Rejection(position, f"item {position}: {_overlong(limit, options)}")
+        else:
+            try:
+                record = json.loads(item)
+            except json.JSONDecodeError as exc:
+                yield Rejection(position, f"item {position}: not valid JSON: {exc.msg}")
+            except RecursionError:
+                yield Rejection(position, f"item {position}: JSON nested too deeply")
+            else:
+                if isinstance(record, dict):
+                    yield position, record
+                else:
+                    yield Rejection(position, f"item {position}: expected an object, found {type(record).__name__}")
+        if doc.expect(",]", f"after item {position}") == "]":
+            return
+
+
+class _CsvFeed:
+    """The lines csv.reader reads, counted, with a limit on the characters of one record."""
+
+    def __init__(self, lines: Iterable[str | Overlong], limit: int) -> None:
+        self.lines = iter(lines)
+        self.limit = limit
+        self.line = 0  # physical lines read
+        self.chars = 0
+        self.quotes = 0
+
+    def __iter__(self) -> "_CsvFeed":
+        return self
+
+    def start(self) -> int:
+        """A record starts: the number of its first line."""
+        self.chars = self.quotes = 0
+        return self.line + 1
+
+    def __next__(self) -> str:
+        item = next(self.lines)
+        self.line += 1
+        if isinstance(item, Overlong):
+            self.quotes += item.quotes
+            raise _TooLong
+        self.chars += len(item)
+        self.quotes += item.count('"')
+        if self.chars > self.limit:
+            raise _TooLong
+        return item
+
+    def skip_record(self) -> None:
+        """Read past the rest of a record over the limit, unkept: it ends at the first line end
+        with an even count of '"' since its start (outside any quoted field)."""
+        while self.quotes % 2:
+            item = next(self.lines, None)
+            if item is None:
+                return
+            self.line += 1
+            self.quotes += item.quotes if isinstance(item, Overlong) else item.count('"')
+
+
+def _delimited(
+    lines: Iterable[str | Overlong], options: ReadOptions, limit: int
+) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
     delimiter = "\t" if options.detected_format == "tsv" else ","
-    reader = csv.reader(text, delimiter=delimiter)
+    feed = _CsvFeed(lines, limit)
+    reader = csv.reader(feed, delimiter=delimiter)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration as exc:
         raise FileError("file: empty") from exc
     except csv.Error as exc:
         raise FileError(f"file: the header cannot be read: {exc}") from exc
+    except _TooLong as exc:
+        raise FileError(f"file: the header is longer than {limit:,} characters") from exc
     needed = [options.text_field, options.label_field] + ([options.split_field] if options.split_field else [])
     missing = [name for name in needed if name not in header]
     if missing:
         found = ", ".join(shown(h, 30) for h in header[:20]) or "nothing"
         raise FileError(f"file: the header has no column {shown(missing[0])} (found: {found})")
-    line = reader.line_num + 1
     while True:
+        line = feed.start()
         try:
             values = next(reader)
         except StopIteration:
             return
+        except _TooLong:
+            feed.skip_record()
+            yield Rejection(line, _overlong(limit, options))
+            continue
         except csv.Error as exc:
             yield Rejection(line, f"not valid {options.detected_format.upper()}: {exc}")
-            line = reader.line_num + 1
             continue
         if values and len(values) != len(header):
             yield Rejection(line, f"{len(values)} fields where the header has {len(header)}")
@@ -255,7 +587,6 @@ def _delimited(text: IO[str], options: ReadOptions) -> Iterator[tuple[int, dict[
             raw = record.get(options.label_field) or ""
             record[options.label_field] = [p for p in raw.split(options.label_separator)] if raw else []
             yield line, record
-        line = reader.line_num + 1
 
 
 def _labels_of(value: object) -> list[str] | str:
@@ -284,11 +615,13 @@ def _validate(line: int, record: dict[str, Any], options: ReadOptions, seen: dic
         return Rejection(line, f"no text in field {shown(options.text_field)}")
     if reason := _not_text(text, options.detected_encoding):
         return Rejection(line, reason)
+    if len(text) > options.max_text_chars:
+        return Rejection(line, f"text of {len(text):,} characters; the limit is {options.max_text_chars:,}")
     normalized = normalize(text).strip()
     if not normalized:
         return Rejection(line, "empty text")
-    if len(text) > options.max_text_chars:
-        return Rejection(line, f"text of {len(text):,} characters; the limit is {options.max_text_chars:,}")
+    if not _VISIBLE.search(normalized):
+        return Rejection(line, "empty text: only control characters")
     raw = record.get(options.label_field, record.get("labels") if options.label_field == "label" else None)
     labels = _labels_of(raw)
     if isinstance(labels, str):
@@ -303,6 +636,8 @@ def _validate(line: int, record: dict[str, Any], options: ReadOptions, seen: dic
             return Rejection(line, f"label {shown(label, 30)} longer than {MAX_LABEL_CHARS} characters")
         if reason := _not_text(label, options.detected_encoding):
             return Rejection(line, f"label with {reason}")
+        if has_control_character(label):
+            return Rejection(line, f"label {shown(label, 30)} holds a control character")
         if options.label_set is not None and label not in options.label_set:
             return Rejection(line, f"label {shown(label)} is not in the label set")
     split = None

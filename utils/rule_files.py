@@ -11,7 +11,15 @@ import re
 from dataclasses import dataclass
 from typing import IO, Any
 
-from utils.dataset_files import DETECT_BYTES, MAX_LABEL_CHARS, FileError, choose_encoding, load_json_document, shown
+from utils.dataset_files import (
+    DETECT_BYTES,
+    MAX_LABEL_CHARS,
+    FileError,
+    choose_encoding,
+    has_control_character,
+    load_json_document,
+    shown,
+)
 from utils.patterns import MAX_PATTERN_CHARS, PatternError, PatternSetTooLarge, check_patterns
 
 KINDS = ("keyword", "regex")
@@ -55,6 +63,9 @@ def check_rule(line: int, fields: dict[str, Any]) -> Rule:
         raise RuleError(line, "empty label")
     if len(label) > MAX_LABEL_CHARS:
         raise RuleError(line, f"label longer than {MAX_LABEL_CHARS} characters")
+    # Trimmed like a dataset's labels (so the two match); inside, the rule of every name.
+    if has_control_character(label):
+        raise RuleError(line, f"label {shown(label, 30)} holds a control character")
     if not pattern:
         raise RuleError(line, "empty pattern")
     if len(pattern) > MAX_PATTERN_CHARS:

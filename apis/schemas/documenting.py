@@ -1,14 +1,52 @@
 """Request and response bodies of the documenting API."""
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from apis.schemas.common import Envelope, UserName, UtcTime
+from utils.dataset_files import check_encoding
+
+# Control characters but tab and line breaks, which a description may hold.
+_CONTROL_BUT_BREAKS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _prose(value: str) -> str:
+    if _CONTROL_BUT_BREAKS.search(value):
+        raise PydanticCustomError("control_character", "must not contain control characters but tabs and line breaks")
+    return value
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise PydanticCustomError("control_character", "must not contain control characters")
+    return value
+
+
+def _encoding(value: str) -> str:
+    if value == "auto":
+        return value
+    try:
+        check_encoding(value)
+    except ValueError as exc:
+        raise PydanticCustomError("encoding", "{reason}", {"reason": str(exc)}) from None
+    return value
+
 
 ResourceName = UserName
-Description = Annotated[str, StringConstraints(max_length=10_000)]
+Description = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_prose)]
 SplitName = Literal["train", "dev", "test"]
+# Form fields of the uploads; each refuses what would break reading, storing or showing it (422).
+# A column or JSON key: CSV headers are read trimmed, so the rule of names.
+FieldName = UserName
+Encoding = Annotated[str, StringConstraints(min_length=1, max_length=40), AfterValidator(_encoding)]
+LabelSeparator = Annotated[str, StringConstraints(min_length=1, max_length=5), AfterValidator(_no_control)]
+SplitRatios = Annotated[str, StringConstraints(max_length=100), AfterValidator(_no_control)]
+# The declared label set, as JSON (parsed by the route): room for a few thousand described labels.
+LabelsJson = Annotated[str, StringConstraints(max_length=200_000)]
 
 
 class LabelInfo(BaseModel):

@@ -1,11 +1,25 @@
 """Reading uploads and splitting datasets: pure code, no database."""
 
 import io
+import json
+import re
+import tempfile
+import tracemalloc
 from collections import Counter
 
 import pytest
 
-from utils.dataset_files import FileError, ReadOptions, Rejection, Row, choose_encoding, choose_format, read_dataset
+from utils import dataset_files
+from utils.dataset_files import (
+    FileError,
+    ReadOptions,
+    Rejection,
+    Row,
+    check_encoding,
+    choose_encoding,
+    choose_format,
+    read_dataset,
+)
 from utils.rule_files import RuleError, read_rules
 from utils.splitting import parse_ratios, stratified_split
 
@@ -78,3 +92,137 @@ def test_rules_all_or_nothing() -> None:
         read_rules(io.BytesIO(b"label,pattern,weight\na,b,1\nc,d,inf\n"), "r.csv")
     with pytest.raises(FileError, match="not valid utf-8"):
         read_rules(io.BytesIO("label,pattern\n体育,足球\n".encode("gb18030")), "r.csv", encoding="utf-8")
+
+
+def test_text_of_control_characters_only_is_empty_and_labels_with_them_reject_their_row() -> None:
+    content = (
+        b'{"text": "\\u0000", "label": ["a"]}\n'
+        b'{"text": "\\u0001\\u0002 \\u200b", "label": ["a"]}\n'
+        b'{"text": "ok \\u0000 inside", "label": ["a"]}\n'
+        b'{"text": "t2", "label": ["a\\u0000"]}\n'
+        b'{"text": "t3", "label": ["b\\u0085c"]}\n'
+        b'{"text": "t4", "label": [" b ", "b\\u3000"]}\n'
+    )
+    assert read(content) == [
+        Rejection(1, "empty text: only control characters"),
+        Rejection(2, "empty text: only control characters"),
+        Row(3, "ok \x00 inside", ("a",), None),  # a stray control character among text is kept as written
+        Rejection(4, "label 'a\\x00' holds a control character"),
+        Rejection(5, "label 'b\\x85c' holds a control character"),
+        Row(6, "t4", ("b",), None),  # surrounding whitespace is trimmed, so both are one label
+    ]
+    with pytest.raises(RuleError, match=r"line 3: label 'x\\x01' holds a control character"):
+        read_rules(io.BytesIO(b"label,pattern\na,b\nx\x01,c\n"), "r.csv")
+
+
+def test_utf8_is_detected_despite_a_few_bad_bytes_and_only_their_rows_are_rejected() -> None:
+    rows = [f'{{"text": "第{i}条中文内容", "label": ["体育"]}}\n'.encode() for i in range(50)]
+    rows[2] = rows[2].replace("中".encode(), b"\xff")  # one bad byte in the first MiB
+    rows[40] = rows[40].replace("文".encode(), "文".encode()[:2])  # a character cut short
+    items = read(b"".join(rows))
+    assert [item for item in items if isinstance(item, Rejection)] == [
+        Rejection(3, "bytes that are not valid utf-8"),
+        Rejection(41, "bytes that are not valid utf-8"),
+    ]
+    assert len(items) == 50
+    # ASCII with one stray byte that no candidate encoding decodes: UTF-8, that row rejected
+    ascii_rows = b"text,label\n" + b"".join(b"row %d,a\n" % i for i in range(200)) + b"bad \xff,a\n"
+    assert read(ascii_rows, format="csv")[-1] == Rejection(202, "bytes that are not valid utf-8")
+    # GB18030 and Big5 text leave most of their non-ASCII bytes invalid UTF-8: still detected
+    text = "今天天气很好，我们去公园散步吧。这家餐厅的牛肉面非常好吃！" * 20
+    assert choose_encoding("auto", text.encode("gb18030")) == "gb18030"
+
+
+@pytest.mark.parametrize("encoding", ["\x00", "utf-8\x00", "klingon", "rot13", "idna", "x" * 100])
+def test_an_unusable_encoding_is_a_file_error_never_a_crash(encoding: str) -> None:
+    with pytest.raises(FileError, match=r"^encoding: "):
+        choose_encoding(encoding, b"text,label\n")
+    with pytest.raises(ValueError):
+        check_encoding(encoding)
+
+
+def quoted(text: str) -> str:
+    return text.replace('"', '""')
+
+
+def test_records_are_the_same_whatever_size_the_pieces_are_read_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [{"text": f'引号"与\\反斜杠{i}\r\n换行', "label": ["a", "b"]} for i in range(30)]
+    files = {
+        "jsonl": "".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in rows).encode(),
+        "json": json.dumps({"meta": {"x": "]}"}, "data": rows}, ensure_ascii=False).encode(),
+        "csv": ("text,label\r\n" + "".join(f'"{quoted(r["text"])}",a#b\r' for r in rows)).encode(),
+    }
+    whole = {fmt: read(content, format=fmt) for fmt, content in files.items()}
+    assert all(len(items) == 30 and all(isinstance(i, Row) for i in items) for items in whole.values())
+    assert [r.line for r in whole["csv"]][:3] == [2, 4, 6]  # a record over two lines: \r\n inside, \r after
+    monkeypatch.setattr(dataset_files, "READ_CHUNK", 3)  # a character, an escape or \r\n cut in two
+    for fmt, content in files.items():
+        assert read(content, format=fmt) == whole[fmt], fmt
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b'[{"text": "a", "label": "x"}, 5, {"text": \'b\'}, {"text": "c", "label": "x"}]', [1, 2, 3, 4]),
+        (b'{"data": [{"text": "a", "label": "x"}], "more": [1, {"b": "]"}]}', [1]),
+        (b"[]", []),
+    ],
+)
+def test_json_arrays_are_read_item_by_item(content: bytes, expected: list[int]) -> None:
+    items = read(content, format="json")
+    assert [item.line for item in items] == expected
+    if len(items) == 4:
+        assert items[1] == Rejection(2, "item 2: expected an object, found int")
+        assert items[2].reason.startswith("item 3: not valid JSON")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b'[{"text": "a", "label": "x"}', "file: not valid JSON: , or ] expected after item 1"),
+        (b'[{"text": "a", "label": "x"}] [', "more after the end of the document"),
+        (b'{"rows": []}', 'must be an array of objects (or {"data": [...]})'),
+        (b'[{"text": "a', "the file ends inside a value"),
+        (b"[" * 1000, "file: JSON nested too deeply"),
+    ],
+)
+def test_a_broken_json_document_is_refused(content: bytes, needle: str) -> None:
+    with pytest.raises(FileError, match=re.escape(needle)):
+        read(content, format="json")
+
+
+# One record of 95 MiB, in each format; a 95 MiB upload took about 365 MB to refuse before.
+HUGE = 95 << 20
+SHAPES = {
+    "jsonl": (b'{"text": "', b'", "label": ["a"]}\n'),
+    "json": (b'[{"text": "', b'", "label": ["a"]}, {"text": "ok", "label": "a"}]'),
+    "csv": (b'text,label\n"', b'",a\nok,a\n'),
+}
+
+
+@pytest.mark.parametrize("fmt", list(SHAPES))
+@pytest.mark.parametrize("fill", ["x", "长", "x" * 1023 + "\n"])
+def test_a_huge_record_is_rejected_without_being_held(fmt: str, fill: str) -> None:
+    if fill.endswith("\n") and fmt != "csv":
+        pytest.skip("many lines in one quoted field is a CSV shape")
+    before, after = SHAPES[fmt]
+    unit = fill.encode()
+    with tempfile.TemporaryFile() as file:
+        file.write(before)
+        block = unit * ((1 << 20) // len(unit))
+        for _ in range(HUGE // len(block)):
+            file.write(block)
+        file.write(after)
+        file.seek(0)
+        tracemalloc.start()
+        try:
+            items = list(read_dataset(file, ReadOptions(format=fmt)))  # type: ignore[arg-type]
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 64 << 20, f"{peak / 2**20:.0f} MiB"
+    first = 1 if fmt == "json" else 2 if fmt == "csv" else 1
+    assert isinstance(items[0], Rejection) and items[0].line == first
+    assert "a record of more than 1,648,576 characters" in items[0].reason
+    if fmt != "jsonl":  # the row after it is read, on its own line
+        assert items[1] == Row(2 if fmt == "json" else items[1].line, "ok", ("a",), None)  # type: ignore[union-attr]
