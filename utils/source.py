@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.engine.reflection import Inspector
@@ -137,16 +138,33 @@ class SourceTable:
         return {row[0]: row for row in conn.execute(stmt)}
 
 
+# Schemas of the server itself: never a source, whatever a user may read there.
+SYSTEM_SCHEMAS = frozenset({"information_schema", "mysql", "performance_schema", "sys"})
+
+
 def reflect_source(engine: Engine, spec: SourceSpec) -> dict[str, SourceTable]:
-    """Check every table and column in `spec` against the database; raise SourceError naming the first missing."""
+    """Check every table and column in `spec` against the database; raise SourceError naming the first
+    problem. A source is a base table or view of the configured input schema, named once."""
     inspector = inspect(engine)
-    schemas = set(inspector.get_schema_names())
+    home = inspector.default_schema_name
     result: dict[str, SourceTable] = {}
+    named: dict[tuple[str | None, str], str] = {}
     for qualified in spec.tables:
         schema, name = split_name(qualified)
-        if schema is not None and schema not in schemas:
-            raise SourceError(f"tables: schema {schema!r} of table {qualified!r} does not exist in the source")
-        if name not in inspector.get_table_names(schema=schema) + inspector.get_view_names(schema=schema):
+        if schema is not None and schema.lower() in SYSTEM_SCHEMAS:
+            raise SourceError(f"tables: {qualified!r} is in the system schema {schema!r}, which is never a source")
+        if schema is not None and schema != home:
+            raise SourceError(
+                f"tables: schema {schema!r} of table {qualified!r} is not the source schema {home!r} "
+                "(INPUT_SCHEMA): a task reads that schema's tables and views only"
+            )
+        if (home, name) in named:
+            raise SourceError(
+                f"tables: {named[home, name]!r} and {qualified!r} name the same table: its rows would be labeled twice"
+            )
+        named[home, name] = qualified
+        tables = inspector.get_table_names(schema=schema)
+        if name not in tables + inspector.get_view_names(schema=schema):
             raise SourceError(f"tables: table {qualified!r} does not exist in the source")
         columns = {c["name"]: c for c in inspector.get_columns(name, schema=schema)}
         for field, column in (
@@ -156,15 +174,21 @@ def reflect_source(engine: Engine, spec: SourceSpec) -> dict[str, SourceTable]:
         ):
             if column not in columns:
                 raise SourceError(f"{field}: column {column!r} does not exist in table {qualified!r}")
-        if not isinstance(columns[spec.id_column]["type"], Integer):
+        id_column = columns[spec.id_column]
+        if not isinstance(id_column["type"], Integer):
             raise SourceError(f"id_column: column {spec.id_column!r} of table {qualified!r} is not an integer column")
-        # Keyset batches (id > last ORDER BY id) skip or repeat rows unless ids are unique, and
-        # scan the whole table per batch unless they are indexed. (A view has no keys to check.)
-        is_table = name in inspector.get_table_names(schema=schema)
-        if is_table and not _uniquely_indexed(inspector, name, schema, spec.id_column):
+        # Keyset batches (id > last ORDER BY id) never see a NULL id, skip or repeat rows unless ids are
+        # unique, and scan the whole table per batch unless they are indexed. A view has no keys to
+        # check, but its column says whether it can hold NULL; the task's final count catches the rest.
+        if name in tables and not _uniquely_indexed(inspector, name, schema, spec.id_column):
             raise SourceError(
                 f"id_column: column {spec.id_column!r} of table {qualified!r} is neither the primary key nor "
                 "a unique index: batches need unique, indexed ids"
+            )
+        if _nullable(engine, inspector, schema or home, name, spec.id_column, id_column):
+            raise SourceError(
+                f"id_column: column {spec.id_column!r} of table {qualified!r} can hold NULL, and rows with a NULL "
+                "id cannot be read by id: the id column must be NOT NULL (a primary key is)"
             )
         time_type = columns[spec.time_column]["type"]
         if not isinstance(time_type, (DateTime, Date)):
@@ -176,6 +200,20 @@ def reflect_source(engine: Engine, spec: SourceSpec) -> dict[str, SourceTable]:
         table = Table(name, MetaData(), *(Column(c, columns[c]["type"]) for c in wanted), schema=schema)
         result[qualified] = SourceTable(table, spec, qualified)
     return result
+
+
+def _nullable(engine: Engine, inspector: Inspector, schema: str | None, name: str, column: str, found: Any) -> bool:
+    """Whether `column` can hold NULL. On MariaDB asked of the catalogue, which knows it for views too
+    (SQLAlchemy reflects every column of a view as nullable); the names are bound parameters."""
+    if engine.dialect.name != "mysql":
+        return bool(found.get("nullable", True))
+    query = text(
+        "SELECT is_nullable FROM information_schema.columns "
+        "WHERE table_schema = :schema AND table_name = :name AND column_name = :column"
+    )
+    with engine.connect() as conn:
+        answer = conn.execute(query, {"schema": schema, "name": name, "column": column}).scalar()
+    return answer != "NO"
 
 
 def _uniquely_indexed(inspector: Inspector, name: str, schema: str | None, column: str) -> bool:

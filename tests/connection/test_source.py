@@ -45,8 +45,8 @@ def test_id_must_be_unique_and_time_a_datetime(services: Settings) -> None:
     meta = MetaData()
     Table("no_key", meta, Column("id", BigInteger), Column("title", Text), Column("content", Text),
           Column("post_time", DateTime))  # fmt: skip
-    Table("unique_id", meta, Column("id", BigInteger, unique=True), Column("title", Text), Column("content", Text),
-          Column("post_time", DateTime))  # fmt: skip
+    Table("unique_id", meta, Column("id", BigInteger, unique=True, nullable=False), Column("title", Text),
+          Column("content", Text), Column("post_time", DateTime))  # fmt: skip
     Table("text_time", meta, Column("id", BigInteger, primary_key=True), Column("title", Text),
           Column("content", Text), Column("post_time", String(32)))  # fmt: skip
     meta.drop_all(engine)
@@ -64,7 +64,7 @@ def test_keyset_batches_cover_the_range_in_order(source_posts: str, services: Se
     with engine.connect() as conn:
         count, lo, hi = table.count_in_range(conn, *RANGE)
         expected = conn.execute(
-            text("SELECT COUNT(*) FROM audience_test_src.posts WHERE post_time >= :a AND post_time < :b"),
+            text(f"SELECT COUNT(*) FROM {SRC}.posts WHERE post_time >= :a AND post_time < :b"),
             {"a": RANGE[0], "b": RANGE[1]},
         ).scalar()
         seen: list[int] = []
@@ -132,3 +132,58 @@ def test_texts_read_as_utf8_are_the_texts_encoded(services: Settings, embedded: 
     assert utf8_ids == ids == list(range(1, len(values) + 1))
     assert texts[:3] == ["标题\n内容😂\ncafé", "內容", "ｆｕｌｌ\ncafé"] and texts[5] == ""
     assert encoded == [text.encode() for text in texts]
+
+
+def test_an_id_column_that_can_hold_null_is_refused(services: Settings) -> None:
+    """Keyset reads never reach a row whose id is NULL: a unique index allows many, a view may hold them."""
+    engine = source_engine(services)
+    with engine.begin() as conn:
+        conn.execute(text("DROP VIEW IF EXISTS null_id_view"))
+        conn.execute(text("DROP TABLE IF EXISTS null_id"))
+        conn.execute(text("CREATE TABLE null_id (id BIGINT NULL UNIQUE, title TEXT, content TEXT, post_time DATETIME)"))
+        conn.execute(text("CREATE VIEW null_id_view AS SELECT id, title, content, post_time FROM null_id"))
+    for table in ("null_id", "null_id_view"):
+        with pytest.raises(SourceError, match=f"id_column: column 'id' of table '{table}' can hold NULL"):
+            reflect_source(engine, spec(table))
+
+
+def test_a_view_over_a_primary_key_is_accepted(source_posts: str, services: Settings) -> None:
+    engine = source_engine(services)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE OR REPLACE VIEW posts_view AS SELECT id, title, content, post_time FROM posts"))
+    assert list(reflect_source(engine, spec("posts_view"))) == ["posts_view"]
+
+
+@pytest.mark.parametrize(
+    "tables",
+    [
+        ("posts", f"{SRC}.posts"),
+        (f"{SRC}.posts", "posts"),
+        ("posts", "posts"),
+    ],
+)
+def test_the_same_table_named_twice_is_refused(source_posts: str, services: Settings, tables: tuple) -> None:
+    with pytest.raises(SourceError, match="name the same table: its rows would be labeled twice"):
+        reflect_source(source_engine(services), SourceSpec(tables, "id", ("title", "content"), "post_time"))
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "information_schema.TABLES",
+        "information_schema.PARTITIONS",
+        "INFORMATION_SCHEMA.ROUTINES",
+        "mysql.user",
+        "performance_schema.threads",
+        "sys.version",
+    ],
+)
+def test_system_schemas_are_never_a_source(services: Settings, table: str) -> None:
+    with pytest.raises(SourceError, match="system schema"):
+        reflect_source(source_engine(services), spec(table, id_column="TABLE_ROWS"))
+
+
+def test_another_schema_is_not_the_source(source_posts: str, services: Settings) -> None:
+    # The output schema exists and has tables, but it is not INPUT_SCHEMA.
+    with pytest.raises(SourceError, match=f"is not the source schema '{SRC}'"):
+        reflect_source(source_engine(services), spec(f"{services.output_schema}.tasks"))
