@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     max_chunks_per_table: int = Field(default=2_000, ge=1)
     # Attempts a chunk gets after infrastructure errors before the task is failed.
     chunk_max_attempts: int = Field(default=5, ge=1)
+    # Seconds a chunk or finalize keeps retrying while the output schema refuses it (down, or this
+    # service's account refused); then its message is dropped, and recovery takes the task up again.
+    output_outage_retry_s: int = Field(default=900, ge=1)
     # Seconds an output write waits for a row lock (MariaDB's innodb_lock_wait_timeout for this
     # service's sessions); a batch that times out or loses a deadlock is retried whole.
     output_lock_wait_timeout_s: int = Field(default=50, ge=1, le=3600)

@@ -5,9 +5,11 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from apis.schemas.common import PATTERN_WORDS
+from utils.db.errors import cause_of, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +22,12 @@ class AudienceError(Exception):
         self.error_code = error_code
         self.error_message = error_message
         self.headers = headers
+
+
+def database_error(exc: SQLAlchemyError, code: int, message: str) -> AudienceError:
+    """`message` and the database's own words as `code`, or as 503 when the database is out of reach:
+    never the SQL statement SQLAlchemy's message carries."""
+    return AudienceError(503 if unavailable(exc) else code, f"{message}: {cause_of(exc)}")
 
 
 def envelope(error_code: int, error_message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -59,6 +67,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return envelope(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        # Wherever a route meets a database it cannot reach, the answer is 503, as documented.
+        if unavailable(exc):
+            log.warning("%s %s: database unavailable: %s", request.method, request.url.path, cause_of(exc))
+            return envelope(503, f"cannot reach the database: {cause_of(exc)}")
+        log.exception("unhandled database error", exc_info=exc)
+        return envelope(500, f"internal error: {type(exc).__name__}")
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from apis.errors import AudienceError
 from utils.db import task_store as ts
+from utils.db.errors import cause_of
 
 log = logging.getLogger(__name__)
 
@@ -19,5 +20,5 @@ def send(out: Engine, task_id: str, signature: Signature, what: str) -> None:
     except Exception as exc:
         log.exception("task %s: could not be sent to the broker", task_id)
         with out.begin() as conn:
-            ts.finish_task(conn, task_id, ts.FAILURE, {}, f"failed to start: {type(exc).__name__}: {exc}")
-        raise AudienceError(500, f"failed to start a {what}: {type(exc).__name__}: {exc}") from exc
+            ts.finish_task(conn, task_id, ts.FAILURE, {}, f"failed to start: {cause_of(exc)}")
+        raise AudienceError(500, f"failed to start a {what}: {cause_of(exc)}") from exc

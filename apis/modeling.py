@@ -13,7 +13,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import SQLAlchemyError
 
 from apis.deps import OutputEngine, connect_output, loadable
-from apis.errors import AudienceError
+from apis.errors import AudienceError, database_error
 from apis.launching import send
 from apis.paging import id_cursor, next_id_cursor, next_task_cursor, task_cursor
 from apis.schemas.common import error_responses
@@ -277,7 +277,7 @@ def evaluate_model(name: ModelName, body: EvaluationCreate, out: OutputEngine) -
             if body.split and not (dataset.label_counts or {}).get(body.split):
                 raise AudienceError(400, f"split: the {body.split} split of dataset {dataset.name!r} is empty")
     except SQLAlchemyError as exc:
-        raise AudienceError(503, f"cannot connect to output schema: {exc}") from exc
+        raise database_error(exc, 500, "cannot read the model or the dataset") from exc
     config = {
         "model": {"id": row.id, "name": row.name, "version": row.version, "sha256": row.sha256, "labels": row.labels},
         "dataset_id": dataset.id,

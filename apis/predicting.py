@@ -18,7 +18,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from apis.deps import OutputEngine, SettingsDep, SourceEngine, connect_output, loadable
-from apis.errors import AudienceError
+from apis.errors import AudienceError, database_error
 from apis.launching import send
 from apis.paging import next_task_cursor, task_cursor
 from apis.schemas.common import error_responses
@@ -42,6 +42,7 @@ from apis.status_cache import StatusCache
 from apis.task_logs import add_log_route
 from utils.db import pattern_store as ps
 from utils.db import task_store as ts
+from utils.db.errors import cause_of
 from utils.db.label_export import as_csv, as_jsonl, label_pages
 from utils.db.label_store import has_labels, labels_of, sample_ids
 from utils.db.model_store import get_model, latest_models
@@ -143,7 +144,7 @@ def create_task(body: PredictingTaskCreate, settings: SettingsDep, out: OutputEn
     except SourceError as exc:
         raise AudienceError(400, f"source.{exc}") from exc
     except SQLAlchemyError as exc:
-        raise AudienceError(500, f"failed to start a labeling task: cannot read source database: {exc}") from exc
+        raise database_error(exc, 500, "failed to start a labeling task: cannot read source database") from exc
 
     config = TaskConfig(
         models=[
@@ -162,7 +163,7 @@ def create_task(body: PredictingTaskCreate, settings: SettingsDep, out: OutputEn
                 config.pattern_set = _pattern_snapshot(conn, body.pattern_set)
             ts.create_task(conn, task_id, TASK_TYPE, config.model_dump(mode="json"))
     except OperationalError as exc:
-        raise AudienceError(503, f"cannot connect to output schema: {exc.orig}") from exc
+        raise AudienceError(503, f"cannot connect to output schema: {cause_of(exc)}") from exc
     # Launched only after the task row is committed, so a worker always finds it.
     send(out, task_id, build_predicting_workflow(task_id), "labeling task")
     return TaskCreated(task_id=task_id, status="PENDING", config=config)
@@ -194,7 +195,7 @@ def list_tasks(
                 for t in rows
             ]
     except SQLAlchemyError as exc:
-        raise AudienceError(500, f"cannot connect to state table: {exc}") from exc
+        raise database_error(exc, 500, "cannot read the state table") from exc
     return TaskList(tasks=summaries, next_cursor=next_task_cursor(fetched, limit))
 
 
@@ -246,7 +247,7 @@ def sample_result(
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Sample:
     _check_task_id(task_id)
-    with connect_output(out, 500, "cannot read result tables") as conn:
+    with connect_output(out) as conn:
         task = _load_task(conn, task_id)
         try:
             if not has_labels(conn, task_id):
@@ -260,7 +261,7 @@ def sample_result(
                 for row in labels_of(conn, task_id, table, ids):
                     labels[(table, row.source_id)][row.model].append(ScoredLabel(label=row.label, score=row.score))
         except SQLAlchemyError as exc:
-            raise AudienceError(500, f"cannot read result tables: {exc}") from exc
+            raise database_error(exc, 500, "cannot read result tables") from exc
     texts = _source_texts(src, task.config, by_table)
     rows = [
         SampleRow(source_table=t, source_id=i, text=texts.get((t, i)), labels=dict(labels[(t, i)])) for t, i in picked
@@ -283,7 +284,7 @@ def export_labels(
     fmt: Annotated[Literal["csv", "jsonl"], Query(alias="format", description="csv (with a header) or jsonl")] = "csv",
 ) -> StreamingResponse:
     _check_task_id(task_id)
-    with connect_output(out, 500, "cannot read result tables") as conn:
+    with connect_output(out) as conn:
         _load_task(conn, task_id)
     pages = label_pages(out, task_id)
     if fmt == "csv":
@@ -311,8 +312,10 @@ def _source_texts(src: Engine, config: dict[str, Any], by_table: dict[str, list[
             for table, ids in by_table.items():
                 for source_id, row in tables[table].fetch_rows(sconn, ids).items():
                     texts[(table, source_id)] = join_columns(row[1:])
-    except (SQLAlchemyError, SourceError) as exc:
-        raise AudienceError(500, f"cannot read result tables: source rows unavailable: {exc}") from exc
+    except SourceError as exc:
+        raise AudienceError(409, f"the source has changed since the task was created: {exc}") from exc
+    except SQLAlchemyError as exc:
+        raise database_error(exc, 409, "the source rows cannot be read as the task read them") from exc
     return texts
 
 
@@ -340,7 +343,7 @@ def review_export(
     seed: Annotated[int | None, Query(description="the same seed picks the same rows")] = None,
 ) -> Response:
     _check_task_id(task_id)
-    with connect_output(out, 500, "cannot read result tables") as conn:
+    with connect_output(out) as conn:
         task = _load_task(conn, task_id)
     names = [m.name for m in TaskConfig.model_validate(task.config).models]
     chosen = model or names[0]
@@ -352,7 +355,7 @@ def review_export(
         rows = pick(labeled_rows(chain.from_iterable(label_pages(out, task_id))), sampling, size, chosen, names,
                     random.Random(seed))  # fmt: skip
     except SQLAlchemyError as exc:
-        raise AudienceError(500, f"cannot read result tables: {exc}") from exc
+        raise database_error(exc, 500, "cannot read result tables") from exc
     texts = _source_texts(src, task.config, _by_table((row.source_table, row.source_id) for row in rows))
     lines = []
     for row in rows:
@@ -387,7 +390,7 @@ def abort_result(task_id: str, out: OutputEngine, request: Request) -> AbortAcce
                 finished = ts.get_task(conn, task_id)
                 raise AudienceError(409, f"task already finished with status {finished.status if finished else '?'}")
     except SQLAlchemyError as exc:
-        raise AudienceError(500, f"failed to send break status: {exc}") from exc
+        raise database_error(exc, 500, "failed to send break status") from exc
     status_cache(request).drop(task_id)
     return AbortAccepted(task_id=task_id, status=task.status, error_message="break status sent to task")
 

@@ -1,5 +1,6 @@
 """The predicting workflow's steps as plain functions; Celery tasks in `workers.predicting` wrap them."""
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -11,6 +12,7 @@ from sqlalchemy import Connection
 from settings import Settings
 from utils.db import task_store as ts
 from utils.db.engines import output_engine, source_engine
+from utils.db.errors import cause_of
 from utils.db.label_store import LabelRows, write_labels
 from utils.db.retrying import in_transaction
 from utils.db.task_log import ERROR, add_line
@@ -213,9 +215,23 @@ def commit_batch(conn: Connection, task_id: str, chunk_id: int, batch: Batch) ->
     return None
 
 
+def record_outage(settings: Settings, chunk_id: int, outage: dict[str, Any]) -> None:
+    """Tell the task log of the attempts the output schema refused to record (`workers.predicting`)."""
+    lasted = max(0.0, time.time() - float(outage["since"]))
+    with output_engine(settings).begin() as conn:
+        chunk = ts.get_chunk(conn, chunk_id)
+        add_line(
+            conn,
+            chunk.task_id,
+            f"chunk {chunk_id}: the output schema refused every write for {lasted:.0f} s ({outage['attempts']} "
+            f"attempts, not counted against the chunk): {outage['cause']}",
+            ERROR,
+        )
+
+
 def record_chunk_error(settings: Settings, chunk_id: int, error: BaseException) -> bool:
     """Note a failed attempt; True when the chunk has used up its attempts and is now FAILED."""
-    cause = f"{type(error).__name__}: {error}"
+    cause = cause_of(error)
     with output_engine(settings).begin() as conn:
         chunk = ts.get_chunk(conn, chunk_id)
         if chunk.attempts >= settings.chunk_max_attempts:
@@ -264,6 +280,7 @@ def finalize_task(settings: Settings, task_id: str, force: bool = False) -> str 
             "peak_rss_bytes": progress["peak_rss"],
         }
         error = None
+        total = task.total or 0
         if task.abort_requested:
             status = ts.BREAK
         elif unfinished:
@@ -275,12 +292,27 @@ def finalize_task(settings: Settings, task_id: str, force: bool = False) -> str 
             )
             if len(unfinished) > 1:
                 error += f" (and {len(unfinished) - 1} more chunks)"
+        elif progress["read"] < total:
+            # Success is rows accounted for, never the absence of errors: every row counted in range at
+            # planning must have been read (labeled, left without a label, or excluded).
+            status = ts.FAILURE
+            error = (
+                f"{total - progress['read']:,} of {total:,} rows in range were not read: rows the keyset reads "
+                "cannot reach (a NULL or repeated id in a view) or rows deleted from the source while the task ran"
+            )
         else:
             status = ts.SUCCESS
+            if progress["read"] > total:
+                add_line(
+                    conn,
+                    task_id,
+                    f"{progress['read'] - total:,} rows more than counted at planning were read: rows inserted "
+                    "into the range below the highest id while the task ran",
+                )
         ts.finish_task(conn, task_id, status, stats, error)
         return status
 
 
 def fail_task(settings: Settings, task_id: str, error: BaseException) -> None:
     with output_engine(settings).begin() as conn:
-        ts.finish_task(conn, task_id, ts.FAILURE, {}, f"planning failed: {type(error).__name__}: {error}")
+        ts.finish_task(conn, task_id, ts.FAILURE, {}, f"planning failed: {cause_of(error)}")

@@ -18,6 +18,7 @@ from utils.db import dataset_store as ds
 from utils.db import rule_store as rs
 from utils.db import task_store as ts
 from utils.db.engines import output_engine
+from utils.db.errors import cause_of
 from utils.db.model_store import add_model
 from utils.db.task_log import add_line
 from utils.patterns import ExclusionSet
@@ -163,4 +164,4 @@ def _log(out: Engine, task_id: str, message: str) -> None:
 
 def fail(settings: Settings, task_id: str, error: BaseException) -> None:
     with output_engine(settings).begin() as conn:
-        ts.finish_task(conn, task_id, ts.FAILURE, {}, f"{type(error).__name__}: {error}")
+        ts.finish_task(conn, task_id, ts.FAILURE, {}, cause_of(error))
