@@ -73,7 +73,7 @@ class Tally:
 
     requests: int = 0
     hostile_multipart: int = 0
-    operations: set[str] = field(default_factory=set)
+    per_operation: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
     server_errors: list[str] = field(default_factory=list)
 
@@ -82,7 +82,7 @@ class Tally:
         instead of its 500: counted as the 500 a server answers, and raised on."""
         self.requests += 1
         self.hostile_multipart += hostile
-        self.operations.add(f"{case.operation.method.upper()} {case.operation.path}")
+        self.per_operation[f"{case.operation.method.upper()} {case.operation.path}"] += 1
         try:
             response = case.call(headers=headers)
         except Exception as exc:
@@ -110,11 +110,12 @@ def tally() -> Iterator[Tally]:
             json.dumps(
                 {
                     "requests": counts.requests,
-                    "operations": len(counts.operations),
+                    "operations": len(counts.per_operation),
                     "hostile_multipart": counts.hostile_multipart,
                     "server_errors": len(counts.server_errors),
                     "statuses": dict(sorted(counts.statuses.items())),
                     "examples_of_5xx": counts.server_errors[:20],
+                    "per_operation": dict(counts.per_operation),
                 },
                 indent=1,
             ),
@@ -151,27 +152,31 @@ def operations(schema: Any) -> list[Any]:
     return [result.ok() for result in schema.get_all_operations()]
 
 
-def shares(ops: list[Any], total: int) -> dict[str, int]:
-    """How many generated requests each operation gets: UPLOAD_SHARE of `total` each upload, the rest even."""
-    uploads = [op for op in ops if form_fields(op)]
-    rest = total - int(total * UPLOAD_SHARE) * len(uploads)
-    return {
-        op.label: max(1, int(total * UPLOAD_SHARE) if op in uploads else rest // max(1, len(ops) - len(uploads)))
-        for op in ops
-    }
+def fuzz(schema: Any, tally: Tally, total: int = 0, each: int = 0, **call: Any) -> list[str]:
+    """Every operation's failures, each with schemathesis's explanation and reproduction.
 
-
-def fuzz(schema: Any, per_operation: dict[str, int], tally: Tally, **call: Any) -> list[str]:
-    """Every operation's failures, each with schemathesis's explanation and reproduction."""
+    `each` requests per operation, or `total` in all: UPLOAD_SHARE of it to each upload, the rest even
+    over the others, carrying over what an operation with few possible requests leaves unused."""
     headers = call.pop("headers", None)
+    ops = operations(schema)
+    uploads = [op for op in ops if form_fields(op)]
+    left = total - int(total * UPLOAD_SHARE) * len(uploads)
+    others_left = len(ops) - len(uploads)
     failures: list[str] = []
-    for operation in operations(schema):
+    for operation in ops:
         fields = form_fields(operation)
         strategy = hostile_forms(operation, fields) if fields else operation.as_strategy().map(lambda c: (c, False))
+        if each:
+            examples = each
+        elif fields:
+            examples = int(total * UPLOAD_SHARE)
+        else:
+            examples = max(1, left // others_left)
+        sent = tally.requests
 
         @given(drawn=strategy)
         @settings(
-            max_examples=per_operation[operation.label],
+            max_examples=examples,
             derandomize=True,
             deadline=None,
             database=None,
@@ -186,6 +191,9 @@ def fuzz(schema: Any, per_operation: dict[str, int], tally: Tally, **call: Any) 
             run()
         except (Exception, BaseExceptionGroup) as exc:
             failures.append(f"{operation.method.upper()} {operation.path}: {exc}"[:3000])
+        if not fields:
+            left -= tally.requests - sent
+            others_left -= 1
     return failures
 
 
@@ -196,7 +204,7 @@ OPEN_CHECKS: dict[str, Any] = {"excluded_checks": [positive_data_acceptance, ign
 
 def test_no_5xx_and_responses_match_the_schema(services: Settings, tally: Tally) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
-    failures = fuzz(schema, shares(operations(schema), FUZZ_CASES), tally, **OPEN_CHECKS)
+    failures = fuzz(schema, tally, total=FUZZ_CASES, **OPEN_CHECKS)
     assert not failures, "\n\n".join(failures)
     assert not tally.server_errors, "\n".join(tally.server_errors)
 
@@ -222,7 +230,6 @@ def test_every_hostile_value_in_every_form_field(services: Settings, tally: Tall
 def test_with_keys_every_operation_refuses_requests_without_one(services: Settings, tally: Tally) -> None:
     keyed = services.model_copy(update={"api_keys": [KEY]})
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(keyed))
-    per_operation = {op.label: KEYED_CASES_PER_OPERATION for op in operations(schema)}
-    failures = fuzz(schema, per_operation, tally, headers={"X-API-Key": KEY}, additional_checks=[ignored_auth],
-                    excluded_checks=[positive_data_acceptance])  # fmt: skip
+    failures = fuzz(schema, tally, each=KEYED_CASES_PER_OPERATION, headers={"X-API-Key": KEY},
+                    additional_checks=[ignored_auth], excluded_checks=[positive_data_acceptance])  # fmt: skip
     assert not failures, "\n\n".join(failures)
