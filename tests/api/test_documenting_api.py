@@ -462,3 +462,97 @@ def test_hostile_rule_files(client: TestClient, rules: list, needle: str) -> Non
     content = json.dumps(rules).encode()
     assert_error(upload_rules(client, content, filename="r.json"), 422, needle)
     assert_error(upload_rules(client, b"[" * 100_000, filename="r.json"), 400, "JSON nested too deeply")
+
+
+DATASET_FIELDS = [
+    "name", "description", "format", "encoding", "text_field", "label_field", "label_separator",
+    "split_field", "split_ratios", "seed", "labels",
+]  # fmt: skip
+RULE_SET_FIELDS = ["name", "description", "encoding"]
+# What a hostile or careless client sends in any field; none of it is a value any field takes.
+HOSTILE: list[str | bytes] = ["\x00", "a\x00b", "\x01\x02", "\x1b[31m", "a\x85b", b"\xff\xfe\x80", "x" * 20_000]
+# Values only some fields see: numbers out of range, encodings that cannot read, JSON of the wrong shape.
+FIELD_HOSTILE: dict[str, list[str]] = {
+    "encoding": ["klingon", "rot13", "idna", "utf-8\x00", "x" * 41],
+    "seed": ["-1", str(2**31 + 1), "9" * 5_000, "1e3", "nan"],
+    "split_ratios": ["1e999,0,0", "nan,nan,nan", "0.5,0.5", ",,,,", "0.8;0.1;0.1"],
+    "labels": [
+        '{"a": 1}', "[1, 2]", '[["a"]]', '"a"', "[]", "1e999", "[" * 10_000,
+        '[{"description": "x"}]', '[{"name": "a\\u0000"}]', '["a\\u0001"]', '[" a"]', '["a", "a"]',
+    ],
+    "label_separator": ["\n", "\t", "123456"],
+    "format": ["xml", "JSON"],
+}  # fmt: skip
+CASES = [
+    (route, field, value)
+    for route, fields in (("/documenting/datasets", DATASET_FIELDS), ("/documenting/rule-sets", RULE_SET_FIELDS))
+    for field in fields
+    for value in HOSTILE + FIELD_HOSTILE.get(field, [])
+]
+
+
+@pytest.mark.parametrize(("route", "field", "value"), CASES)
+def test_every_form_field_refuses_hostile_values_by_name(
+    client: TestClient, route: str, field: str, value: str | bytes
+) -> None:
+    content = jsonl(doccano_rows(3)) if route.endswith("datasets") else b"label,pattern\na,b\n"
+    data: dict[str, str | bytes] = {"name": unique("hostile"), field: value}
+    r = client.post(route, files={"file": ("x.jsonl", content)}, data=data)  # type: ignore[arg-type]
+    assert_error(r, 422, field)  # the message names the field, and the reason after it
+    assert r.json()["error_message"].split("[")[0].split(":")[0].split(";")[0].strip() == field
+
+
+@pytest.mark.parametrize("route", ["/documenting/datasets", "/documenting/rule-sets"])
+def test_form_parts_are_bounded(client: TestClient, route: str) -> None:
+    content = jsonl(doccano_rows(3)) if route.endswith("datasets") else b"label,pattern\na,b\n"
+    # A field over 256 KiB, or more fields or files than a form has, is refused before the route runs.
+    r = client.post(route, files={"file": ("x.jsonl", content)}, data={"name": unique(), "description": "d" * 300_000})
+    assert_error(r, 400, "Part exceeded maximum size of 256KB")
+    many = {f"extra{i}": "x" for i in range(30)}
+    assert_error(client.post(route, files={"file": ("x", content)}, data={"name": unique(), **many}), 400, "fields")
+    two = [("file", ("x.jsonl", content)), ("file", ("y.jsonl", content))]
+    assert_error(client.post(route, files=two, data={"name": unique()}), 400, "Too many files")
+
+
+def test_control_characters_and_surrounding_whitespace_in_rows(client: TestClient) -> None:
+    rows = [
+        {"text": "\x00", "label": ["体育"]},
+        {"text": "\x01\x02", "label": ["体育"]},
+        {"text": "足球", "label": ["体育\x00"]},
+        {"text": "篮球", "label": [" 体育 ", "体育"]},
+        {"text": "股票", "label": ["财经\u3000"]},
+    ]
+    body = upload(client, jsonl(rows)).json()
+    assert body["rows"] == 2, body
+    assert body["rejected_rows"] == [
+        {"line": 1, "reason": "empty text: only control characters"},
+        {"line": 2, "reason": "empty text: only control characters"},
+        {"line": 3, "reason": "label '体育\\x00' holds a control character"},
+    ]
+    assert [item["name"] for item in body["label_set"]] == ["体育", "财经"]  # trimmed, so one label each
+    r = upload_rules(client, "label,pattern\n体育,足球\n\x1b体育,篮球\n".encode())
+    assert_error(r, 422, "file line 3: label '\\x1b体育' holds a control character")
+
+
+def test_a_bad_byte_in_the_first_mib_rejects_its_row_not_the_file(client: TestClient) -> None:
+    lines = [json.dumps(r, ensure_ascii=False).encode() for r in doccano_rows(200)]
+    lines[9] = lines[9].replace("第".encode(), b"\xe7\xac")  # a character cut short
+    lines[99] = lines[99].replace(b'"text": "', b'"text": "\xff')
+    r = upload(client, b"\n".join(lines) + b"\n")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["encoding"] == "utf-8" and body["rows"] == 198
+    assert body["rejected_rows"] == [
+        {"line": 10, "reason": "bytes that are not valid utf-8"},
+        {"line": 100, "reason": "bytes that are not valid utf-8"},
+    ]
+
+
+def test_a_record_over_the_limit_is_rejected_and_the_rest_read(client: TestClient) -> None:
+    big = b'{"text": "' + b"x" * (3 << 20) + b'", "label": ["a"]}\n'
+    r = upload(client, jsonl(doccano_rows(2)) + big + jsonl([{"text": "last", "label": ["a"]}]))
+    assert r.status_code == 200, r.text
+    assert r.json()["rows"] == 3
+    assert r.json()["rejected_rows"] == [
+        {"line": 3, "reason": "a record of more than 1,648,576 characters (a text may have 50,000): skipped"}
+    ]
