@@ -23,6 +23,7 @@ from celery.signals import worker_ready, worker_shutdown
 from settings import Settings, get_settings
 from utils.db import task_store as ts
 from utils.db.engines import output_engine
+from utils.db.task_log import WARNING, add_line
 from workers.canvas import build_evaluation, build_finalize, build_predicting_workflow, build_training
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,16 @@ def resend_stale(settings: Settings, skip: Collection[str] = ()) -> list[str]:
     persistence). Planning again is safe: finished chunks return at once, the rest resume from their
     checkpoints, and a copy of a chunk that is in fact still running is fenced off."""
     quiet_since = ts.utcnow() - timedelta(seconds=settings.stale_task_after_s)
-    with output_engine(settings).connect() as conn:
+    with output_engine(settings).begin() as conn:
         task_ids = [t for t in ts.stale_task_ids(conn, ts.PREDICTING_TASK, quiet_since) if t not in skip]
+        for task_id in task_ids:
+            add_line(
+                conn,
+                task_id,
+                f"silent for {settings.stale_task_after_s} s: planned again from its checkpoints (its messages "
+                "were lost, or dropped after the output schema refused them for OUTPUT_OUTAGE_RETRY_S)",
+                WARNING,
+            )
     for task_id in task_ids:
         build_predicting_workflow(task_id).apply_async()
     return task_ids

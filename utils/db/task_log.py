@@ -8,7 +8,7 @@ from sqlalchemy.engine import Row
 
 from utils.db.tables import task_log
 
-INFO, ERROR = "INFO", "ERROR"
+INFO, WARNING, ERROR = "INFO", "WARNING", "ERROR"
 
 
 def add_line(conn: Connection, task_id: str, message: str, level: str = INFO) -> None:
