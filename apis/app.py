@@ -11,7 +11,7 @@ from apis import documenting, modeling, predicting, preprocessing
 from apis.auth import ApiKeyGuard
 from apis.dashboard import PUBLIC_PATHS, PUBLIC_PREFIXES, install_dashboard
 from apis.deps import OutputEngine, require_api_key, settings_dep
-from apis.errors import AudienceError, install_error_handlers
+from apis.errors import AudienceError, database_error, install_error_handlers
 from apis.limits import BodyLimit
 from apis.metrics import metrics_text
 from apis.schemas.common import error_responses
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             body = metrics_text(out)
         except SQLAlchemyError as exc:
-            raise AudienceError(503, f"cannot read the output schema: {exc}") from exc
+            raise database_error(exc, 500, "cannot read the output schema") from exc
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", tags=["health"], responses=error_responses(503))

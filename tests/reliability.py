@@ -42,6 +42,8 @@ SCENARIOS = {
     "test_children_recycled_after_every_chunk": "pool children recycled by worker_max_memory_per_child",
     "test_a_task_whose_messages_the_broker_lost_is_sent_again": "worker killed, broker emptied: stale task re-sent",
     "test_rows_inserted_while_a_task_runs_are_not_labeled": "rows inserted into the range mid-task",
+    "test_output_account_refused_mid_task_then_restored": "output schema refuses the service's account, then admits it",
+    "test_output_account_refused_longer_than_the_retry_budget": "output account refused past OUTPUT_OUTAGE_RETRY_S",
 }
 
 
