@@ -144,7 +144,9 @@ def create_task(body: PredictingTaskCreate, settings: SettingsDep, out: OutputEn
     except SourceError as exc:
         raise AudienceError(400, f"source.{exc}") from exc
     except SQLAlchemyError as exc:
-        raise database_error(exc, 500, "failed to start a labeling task: cannot read source database") from exc
+        # 500, as Audience 2.x answered: the source is not this service's own schema.
+        cause = cause_of(exc)
+        raise AudienceError(500, f"failed to start a labeling task: cannot read source database: {cause}") from exc
 
     config = TaskConfig(
         models=[
