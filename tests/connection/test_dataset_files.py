@@ -200,11 +200,12 @@ SHAPES = {
 }
 
 
-@pytest.mark.parametrize("fmt", list(SHAPES))
-@pytest.mark.parametrize("fill", ["x", "长", "x" * 1023 + "\n"])
+# Many lines in one quoted field is a shape only CSV has.
+HUGE_RECORDS = [(fmt, fill) for fmt in SHAPES for fill in ("x", "长")] + [("csv", "x" * 1023 + "\n")]
+
+
+@pytest.mark.parametrize(("fmt", "fill"), HUGE_RECORDS)
 def test_a_huge_record_is_rejected_without_being_held(fmt: str, fill: str) -> None:
-    if fill.endswith("\n") and fmt != "csv":
-        pytest.skip("many lines in one quoted field is a CSV shape")
     before, after = SHAPES[fmt]
     unit = fill.encode()
     with tempfile.TemporaryFile() as file:
