@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     # Uploads: the largest file accepted (413 above it) and the longest text kept (longer rows are rejected).
     upload_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1024)
     max_text_chars: int = Field(default=50_000, ge=1)
+    # Rows one dataset may store: a larger file is refused (413), so no upload holds memory without bound.
+    max_dataset_rows: int = Field(default=1_000_000, ge=1)
 
     # Rows per keyset batch (one transaction each) and rows per chunk (one Celery task each).
     batch_size: int = Field(default=5_000, ge=1, le=100_000)

@@ -161,6 +161,7 @@ def upload_dataset(
         label_separator=label_separator,
         split_field=split_field or None,
         max_text_chars=settings.max_text_chars,
+        max_rows=settings.max_dataset_rows,
         filename=file.filename or "",
     )
     with connect_output(out) as conn:

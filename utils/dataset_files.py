@@ -88,6 +88,8 @@ class ReadOptions:
     split_field: str | None = None
     label_set: frozenset[str] | None = None
     max_text_chars: int = 50_000
+    # Rows a dataset may store (MAX_DATASET_ROWS): with the record limit, what bounds an upload's memory.
+    max_rows: int = 1_000_000
     filename: str = ""
     # Filled in while reading.
     detected_encoding: str = field(default="", init=False)

@@ -2,13 +2,15 @@
 
 import hashlib
 import json
+from array import array
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
 from sqlalchemy import Connection
 
-from utils.dataset_files import FileError, ReadOptions, Rejection, label_key, read_dataset
+from utils.dataset_files import FileError, FileTooLarge, ReadOptions, Rejection, label_key, read_dataset
 from utils.db import dataset_store as ds
 from utils.splitting import stratified_split
 
@@ -31,6 +33,35 @@ class ImportResult:
     warnings: list[str] = field(default_factory=list)
 
 
+class AcceptedRows:
+    """(line, labels, split) of every stored row, in arrays: a few bytes a row where tuples in a list took
+    a few hundred, so a file of millions of short rows does not hold memory by the row."""
+
+    SPLITS: tuple[str | None, ...] = (None, "train", "dev", "test")
+
+    def __init__(self) -> None:
+        self.lines = array("q")
+        self.combos = array("i")  # index into `labels_of`: datasets have few label combinations
+        self.splits = array("b")
+        self.labels_of: list[tuple[str, ...]] = []
+        self._combo_ids: dict[tuple[str, ...], int] = {}
+
+    def add(self, line: int, labels: tuple[str, ...], split: str | None) -> None:
+        combo = self._combo_ids.setdefault(labels, len(self.labels_of))
+        if combo == len(self.labels_of):
+            self.labels_of.append(labels)
+        self.lines.append(line)
+        self.combos.append(combo)
+        self.splits.append(self.SPLITS.index(split))
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __iter__(self) -> Iterator[tuple[int, tuple[str, ...], str | None]]:
+        for line, combo, split in zip(self.lines, self.combos, self.splits, strict=True):
+            yield line, self.labels_of[combo], self.SPLITS[split]
+
+
 def import_dataset(
     conn: Connection,
     stream: IO[bytes],
@@ -49,7 +80,7 @@ def import_dataset(
         options.label_set = frozenset(item["name"] for item in label_set)
     dataset_id = ds.create_dataset(conn, name, description, label_set or [], "pending", "pending")
     batch: list[dict] = []
-    accepted: list[tuple[int, tuple[str, ...], str | None]] = []  # (line, labels, split) per stored row
+    accepted = AcceptedRows()
     rejections: list[Rejection] = []
     rejected = 0
     content = hashlib.sha256()
@@ -59,7 +90,9 @@ def import_dataset(
             if len(rejections) < REJECTIONS_SHOWN:
                 rejections.append(item)
             continue
-        accepted.append((item.line, item.labels, item.split))
+        if len(accepted) == options.max_rows:
+            raise FileTooLarge(f"file: more than {options.max_rows:,} rows to store; a dataset holds at most that many")
+        accepted.add(item.line, item.labels, item.split)
         # ASCII unit and record separators between fields and rows: characters posts do not hold.
         content.update(("\x1f".join((item.text, *sorted(item.labels))) + "\x1e").encode())
         batch.append(

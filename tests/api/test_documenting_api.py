@@ -1,6 +1,7 @@
 """The documenting API against MariaDB: datasets and rule sets, and every kind of bad upload."""
 
 import json
+import tracemalloc
 import uuid
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from apis.app import create_app
 from settings import Settings
 from tests.api.conftest import assert_error
+from utils.dataset_import import AcceptedRows
 from utils.db import dataset_store, task_store
 from utils.db.engines import output_engine
 from utils.db.tables import dataset_rows, datasets
@@ -431,6 +433,29 @@ def test_names_compare_exactly(client: TestClient) -> None:
         r = upload(client, jsonl(doccano_rows(3)), name=name)
         assert r.status_code == 200, r.text
         assert r.json()["name"] == name
+
+
+def test_a_dataset_over_max_dataset_rows_is_refused_and_nothing_is_stored(services: Settings) -> None:
+    capped = services.model_copy(update={"max_dataset_rows": 3})
+    with TestClient(create_app(capped)) as c:
+        before = c.get("/documenting/datasets?limit=500").json()["datasets"]
+        rows = [{"text": f"t{i}", "label": ["a"]} for i in range(4)]
+        assert_error(upload(c, jsonl(rows), name="over-the-cap"), 413, "more than 3 rows to store")
+        assert c.get("/documenting/datasets?limit=500").json()["datasets"] == before
+        # Rejected rows hold nothing and do not count.
+        assert upload(c, jsonl([*rows[:3], {"text": "", "label": ["a"]}]), name="at-the-cap").json()["rows"] == 3
+
+
+def test_accepted_rows_cost_a_few_bytes_each() -> None:
+    """What an upload keeps per stored row until it is split: arrays, not a tuple per row."""
+    accepted = AcceptedRows()
+    tracemalloc.start()
+    for line in range(200_000):
+        accepted.add(line, ("体育", "财经") if line % 3 else ("体育",), ("train", "dev", None)[line % 3])
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 200_000 * 32, peak  # a list of tuples took about 150 bytes a row
+    assert list(accepted)[:3] == [(0, ("体育",), "train"), (1, ("体育", "财经"), "dev"), (2, ("体育", "财经"), None)]
 
 
 def test_small_datasets_split_by_largest_remainder_and_warn_when_a_split_is_empty(client: TestClient) -> None:
