@@ -56,7 +56,7 @@ router = APIRouter(
 DOWNLOAD_PAGE = 2_000
 # The parts of an upload's form held in memory (the file is spooled to disk): one file, the route's
 # dozen fields and a few to spare, none over 256 KiB. Beyond them Starlette answers 400 and says why.
-UPLOAD_FORM_LIMITS = {"max_files": 1, "max_fields": 20, "max_part_size": 256 * 1024}
+UPLOAD_PART_BYTES = 256 * 1024
 
 
 def _check_size(file: UploadFile, limit: int) -> None:
@@ -125,7 +125,10 @@ def _described(label_set: list[dict[str, str]], given: list[LabelInfo]) -> list[
 
 
 @router.post(
-    "/datasets", response_model=DatasetCreated, summary="upload a labeled dataset", form_limits=UPLOAD_FORM_LIMITS
+    "/datasets",
+    response_model=DatasetCreated,
+    summary="upload a labeled dataset",
+    form_limits={"max_files": 1, "max_fields": 20, "max_part_size": UPLOAD_PART_BYTES},
 )
 def upload_dataset(
     settings: SettingsDep,
@@ -324,7 +327,7 @@ def _load_rule_set(engine: Engine, rule_set_id: int) -> Row:
     "/rule-sets",
     response_model=RuleSetCreated,
     summary="upload a rule set (label, pattern, kind, weight)",
-    form_limits=UPLOAD_FORM_LIMITS,
+    form_limits={"max_files": 1, "max_fields": 20, "max_part_size": UPLOAD_PART_BYTES},
 )
 def upload_rule_set(
     settings: SettingsDep,

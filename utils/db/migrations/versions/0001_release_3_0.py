@@ -24,7 +24,6 @@ Blob = sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 Name = sa.String(100).with_variant(mysql.VARCHAR(100, collation="utf8mb4_bin"), "mysql", "mariadb")
-CHARSET = {"mysql_charset": "utf8mb4"}
 
 
 def upgrade() -> None:
@@ -42,7 +41,7 @@ def upgrade() -> None:
         sa.Column("started_at", Timestamp, nullable=True),
         sa.Column("finished_at", Timestamp, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_tasks"),
-        **CHARSET,
+        mysql_charset="utf8mb4",
     )
     op.create_index("ix_tasks_status", "tasks", ["status"])
     op.create_index("ix_tasks_created_at", "tasks", ["created_at"])
@@ -54,7 +53,7 @@ def upgrade() -> None:
         sa.Column("level", sa.String(8), nullable=False),
         sa.Column("message", LongText, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_task_log"),
-        **CHARSET,
+        mysql_charset="utf8mb4",
     )
     op.create_index("ix_task_log_task_id_id", "task_log", ["task_id", "id"])
     op.create_table(
@@ -74,7 +73,7 @@ def upgrade() -> None:
             "label",
             name="uq_labels_task_id_source_table_source_id_model_label",
         ),
-        **CHARSET,
+        mysql_charset="utf8mb4",
     )
     op.create_table(
         "models",
@@ -99,7 +98,7 @@ def upgrade() -> None:
         sa.Column("details", Blob, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_models"),
         sa.UniqueConstraint("name", "version", name="uq_models_name_version"),
-        **CHARSET,
+        mysql_charset="utf8mb4",
     )
     op.create_index("ix_models_training_key", "models", ["training_key"])
     op.create_table(
@@ -107,7 +106,7 @@ def upgrade() -> None:
         sa.Column("name", Name, nullable=False),
         sa.Column("last_version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("name", name="pk_model_names"),
-        **CHARSET,
+        mysql_charset="utf8mb4",
     )
     op.create_table(
         "datasets",
@@ -125,7 +124,7 @@ def upgrade() -> None:
         sa.Column("updated_at", Timestamp, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_datasets"),
         sa.UniqueConstraint("name", name="uq_datasets_name"),
-        **CHARSET,
+        mysql_charset="utf8mb4",
     )
     op.create_table(
         "rule_sets",
@@ -137,7 +136,7 @@ def upgrade() -> None:
         sa.Column("updated_at", Timestamp, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_rule_sets"),
         sa.UniqueConstraint("name", name="uq_rule_sets_name"),
-        **CHARSET,
+        mysql_charset="utf8mb4",
     )
     op.create_table(
         "pattern_sets",
@@ -149,7 +148,7 @@ def upgrade() -> None:
         sa.Column("updated_at", Timestamp, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_pattern_sets"),
         sa.UniqueConstraint("name", name="uq_pattern_sets_name"),
-        **CHARSET,
+        mysql_charset="utf8mb4",
     )
     op.create_table(
         "chunks",
@@ -170,7 +169,7 @@ def upgrade() -> None:
         sa.Column("heartbeat_at", Timestamp, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_chunks"),
         sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], name="fk_chunks_task_id_tasks", ondelete="CASCADE"),
-        **CHARSET,
+        mysql_charset="utf8mb4",
     )
     op.create_index("ix_chunks_task_id_status", "chunks", ["task_id", "status"])
     op.create_table(
@@ -186,7 +185,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["dataset_id"], ["datasets.id"], name="fk_dataset_rows_dataset_id_datasets", ondelete="CASCADE"
         ),
-        **CHARSET,
+        mysql_charset="utf8mb4",
     )
     op.create_index("ix_dataset_rows_dataset_id_split_id", "dataset_rows", ["dataset_id", "split", "id"])
     op.create_table(
@@ -202,7 +201,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["rule_set_id"], ["rule_sets.id"], name="fk_rules_rule_set_id_rule_sets", ondelete="CASCADE"
         ),
-        **CHARSET,
+        mysql_charset="utf8mb4",
     )
     op.create_index("ix_rules_rule_set_id_position", "rules", ["rule_set_id", "position"])
 
