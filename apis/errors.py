@@ -51,8 +51,15 @@ def _reason(error: dict) -> str:
     return str(error["msg"])
 
 
+def _describe(error: dict) -> str:
+    if error["type"] == "json_invalid":  # loc is ("body", offset): say where, not "[7]"
+        offset = error["loc"][-1] if len(error["loc"]) > 1 else "?"
+        return f"body: not valid JSON at character {offset} ({error.get('ctx', {}).get('error', error['msg'])})"
+    return f"{_field(tuple(error['loc']))}: {_reason(error)}"
+
+
 def describe_validation(exc: RequestValidationError) -> str:
-    return "; ".join(f"{_field(tuple(e['loc']))}: {_reason(e)}" for e in exc.errors())
+    return "; ".join(_describe(e) for e in exc.errors())
 
 
 def install_error_handlers(app: FastAPI) -> None:

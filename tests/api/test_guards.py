@@ -103,3 +103,9 @@ def test_a_source_altered_under_a_task_answers_409_on_sample_and_review(
         for route in ("sample", "review"):
             r = client.get(f"/predicting/tasks/{task_id}/{route}")
             assert_error(r, 409, "the source has changed since the task was created", needle)
+
+
+@pytest.mark.parametrize("route", ["/predicting/tasks", "/modeling/tasks", "/preprocessing/patterns"])
+def test_malformed_json_is_422_saying_where(client: TestClient, route: str) -> None:
+    r = client.post(route, content=b'{"name": [', headers={"content-type": "application/json"})
+    assert_error(r, 422, "body: not valid JSON at character 10")
