@@ -1,7 +1,7 @@
-"""Preprocessing API: sets of RE2 patterns whose matching texts are excluded before labeling.
+"""Preprocessing API: sets of patterns (RE2's syntax) whose matching texts are excluded before labeling.
 
-Routes are plain `def`s: FastAPI runs them in its thread pool, so compiling a large set (up to about
-a second of CPU) never blocks the event loop.
+Routes are plain `def`s: FastAPI runs them in its thread pool, so compiling a set (in a child
+process, up to utils.patterns.COMPILE_SECONDS) never blocks the event loop.
 """
 
 from collections.abc import Iterator

@@ -1,4 +1,4 @@
-"""Rule model over a whole rule set: keyword rules as literals, regex rules with RE2.
+"""Rule model over a whole rule set: keyword rules as literals, regex rules in RE2's syntax.
 
 A text gets every label one of whose rules matches; the label's score is the summed weight of its
 distinct matching rules (a rule counts once however often it matches). Matching is on the
@@ -7,8 +7,9 @@ removal): keywords are normalised the same way, and regexes are matched case-ins
 pattern written `iPhone` still finds the folded `iphone`. Regexes are not normalised themselves
 (that could change their meaning), so they should name half-width characters.
 
-Keywords go through one literal search (`models.literals`) and regexes through one RE2 set, so the cost per text
-does not grow with the number of rules; RE2 keeps a hostile pattern from hanging a worker.
+Keywords go through one literal search (`models.literals`) and regexes through one pattern set
+(`utils.patterns`: one Hyperscan database where installed, else RE2), so the cost per text does not
+grow with the number of rules; the set's bounds keep a hostile pattern from slowing a worker.
 """
 
 import json

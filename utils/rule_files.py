@@ -1,7 +1,7 @@
 """Reading uploaded rule sets: rows of (label, pattern, kind, weight) from CSV/TSV or JSON.
 
 A rule set is all or nothing: the first bad row refuses the upload, named by its line.
-Regular expressions must compile with RE2 (see utils.patterns).
+Regular expressions must compile with RE2 and, where installed, Hyperscan (see utils.patterns).
 """
 
 import csv
@@ -85,7 +85,8 @@ def check_regexes(rules: list[Rule], lines: list[int]) -> list[Rule]:
     """Compile the regex rules together once (see utils.patterns); RuleError names the first bad line."""
     regexes = [(rule.pattern, line) for rule, line in zip(rules, lines, strict=True) if rule.kind == "regex"]
     try:
-        check_patterns([pattern for pattern, _ in regexes])
+        # Case-insensitive, as the rule model compiles them (models.rules).
+        check_patterns([pattern for pattern, _ in regexes], case_sensitive=False)
     except PatternError as exc:
         raise RuleError(regexes[exc.index][1], f"regex '{exc.pattern}' {exc.reason}") from None
     except PatternSetTooLarge as exc:
