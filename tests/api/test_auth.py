@@ -154,7 +154,7 @@ def test_with_a_key_the_routes_work(api: str) -> None:
         keyed = {"X-API-Key": OTHER_KEY}
         as_json = {**keyed, "content-type": "application/json"}
         malformed = client.post("/predicting/tasks", content=b'{"model_names": [', headers=as_json)
-        assert malformed.status_code == 422 and "JSON decode error" in malformed.json()["error_message"]
+        assert malformed.status_code == 422 and "not valid JSON" in malformed.json()["error_message"]
         created = client.post(
             "/preprocessing/patterns", json={"name": f"auth-{os.getpid()}", "patterns": ["a+"]}, headers=keyed
         )
