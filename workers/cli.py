@@ -73,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "init-db":
             before, after = upgrade_output_schema()
-            print(f"output schema at revision {after}" + (f" (was {before})" if before != after else ""))
+            if before == after:
+                print(f"output schema at revision {after}: nothing to do")
+            else:
+                print(f"output schema upgraded from revision {before or 'none'} to {after}")
         elif args.command == "register-keywords":
             version, sha = register_keyword_model(args.name, args.csv)
             print(f"model {args.name} version {version} stored (sha256 {sha[:12]})")
