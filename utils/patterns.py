@@ -19,16 +19,19 @@ random texts made of the characters its patterns name (`probe_cost`): a heuristi
 Patterns match the text as stored, not normalised; `(?i)` makes one case-insensitive.
 """
 
-import contextlib
 import itertools
-import multiprocessing
+import os
 import random
 import re
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import re2
@@ -49,6 +52,8 @@ MAX_PATTERN_CHARS = 2_000
 MAX_REPEAT = 100
 # Compiling a set longer than this (in a child process) refuses it.
 COMPILE_SECONDS = 10.0
+# Starting the compiling child (an interpreter importing RE2 and Hyperscan) is not counted in it.
+_START_SECONDS = 60.0
 
 
 class PatternError(ValueError):
@@ -332,8 +337,12 @@ def _compile_or_say_why(expressions: Sequence[str], flags: int) -> tuple[str, An
     return "set", whole
 
 
-def _serve(connection: Connection) -> None:
-    """The compiling child's loop: (expressions, flags) in, _compile_or_say_why's answer out."""
+def _serve(handle: int) -> None:
+    """The compiling child's loop, on the socket `handle`: (expressions, flags) in,
+    _compile_or_say_why's answer out."""
+    os.set_blocking(handle, True)  # a socket made under gevent comes non-blocking
+    connection = Connection(handle)
+    connection.send("ready")  # so that the parent's clock starts with the compiling, not the imports
     while True:
         try:
             expressions, flags = connection.recv()
@@ -342,29 +351,46 @@ def _serve(connection: Connection) -> None:
         connection.send(_compile_or_say_why(expressions, flags))
 
 
+_CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from utils.patterns import _serve; _serve(int(sys.argv[2]))"
+
+
 class _Compiler:
     """One child process that compiles, killed and replaced when a compilation runs over its time.
-    Started with "spawn": forking a process with threads (the API's pool, a gevent hub) is unsafe."""
+
+    A plain subprocess, not multiprocessing: a Celery prefork worker is a daemonic process, which
+    multiprocessing forbids to have children, and forking a process with threads (the API's pool, a
+    gevent hub) is unsafe. The two talk over a socket pair with multiprocessing's Connection."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()  # one compilation at a time: a hostile set costs one core
-        self._process: Any = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._connection: Connection | None = None
 
     def _start(self) -> Connection:
-        if self._connection is None or self._process is None or not self._process.is_alive():
-            context = multiprocessing.get_context("spawn")
-            ours, theirs = context.Pipe()
-            self._process = context.Process(target=_serve, args=(theirs,), daemon=True, name="hyperscan-compile")
-            self._process.start()
-            theirs.close()
-            self._connection = ours
-        return self._connection
+        if self._connection is not None and self._process is not None and self._process.poll() is None:
+            return self._connection
+        ours, theirs = socket.socketpair()
+        root = str(Path(__file__).resolve().parents[1])
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, root, str(theirs.fileno())], pass_fds=[theirs.fileno()]
+        )
+        theirs.close()
+        handle = ours.detach()
+        os.set_blocking(handle, True)  # Connection's reads want it; poll() still waits cooperatively
+        self._connection = connection = Connection(handle)
+        try:
+            if not connection.poll(_START_SECONDS):
+                raise EOFError
+            connection.recv()  # "ready"
+        except (EOFError, OSError):
+            self._stop()
+            raise PatternSetTooLarge("the patterns could not be compiled (the compiler did not start)") from None
+        return connection
 
     def _stop(self) -> None:
         if self._process is not None:
             self._process.kill()
-            self._process.join()
+            self._process.wait()
         if self._connection is not None:
             self._connection.close()
         self._process = self._connection = None
@@ -381,7 +407,7 @@ class _Compiler:
                 )
             try:
                 return connection.recv()  # type: ignore[no-any-return]
-            except EOFError:  # the child died (out of memory, say)
+            except (EOFError, OSError):  # the child died (out of memory, say)
                 self._stop()
                 raise PatternSetTooLarge("the patterns could not be compiled (the compiler stopped)") from None
 
@@ -446,6 +472,13 @@ def _probe_alphabets(patterns: Sequence[str]) -> list[list[str]]:
         candidates += [letters(body) for negated, body in _CLASS.findall(pattern) if not negated]
     unique = dict.fromkeys(c for c in candidates if c)
     return [list(c) for c in unique] or [["a", "b"]]
+
+
+def _keep_lowest(number: int, _start: int, _end: int, _flags: int, lowest: list[int]) -> bool:
+    """Hyperscan's match callback for first_match: keeps the lowest number; stops at 0."""
+    if number < lowest[0]:
+        lowest[0] = number
+    return number == 0
 
 
 class ExclusionSet:
@@ -522,16 +555,12 @@ class ExclusionSet:
             return min(hits) if hits else None
         # Hyperscan reports matches by where they end, not by number: the lowest is only known at
         # the end of the text, unless it is pattern 0, after which the scan stops.
-        lowest = len(self.patterns)
-
-        def on_match(number: int, _start: int, _end: int, _flags: int, _context: object) -> bool:
-            nonlocal lowest
-            lowest = min(lowest, number)
-            return number == 0
-
-        with contextlib.suppress(hyperscan.ScanTerminated):
-            self._database.scan(text.encode(), match_event_handler=on_match, scratch=self._scratch())
-        return lowest if lowest < len(self.patterns) else None
+        lowest = [len(self.patterns)]
+        try:
+            self._database.scan(text.encode(), _keep_lowest, 0, lowest, self._scratch())
+        except hyperscan.ScanTerminated:
+            return 0
+        return lowest[0] if lowest[0] < len(self.patterns) else None
 
     def matches(self, text: str) -> list[int]:
         """The indices of every pattern `text` matches, ascending."""
