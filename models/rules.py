@@ -19,7 +19,7 @@ from typing import Any
 from models.base import RowLabels
 from models.literals import LiteralMatcher
 from models.versions import installed_versions
-from utils.patterns import ExclusionSet
+from utils.patterns import ExclusionSet, check_patterns
 from utils.rule_files import KINDS, Rule
 from utils.text import normalize, text_of
 
@@ -47,8 +47,11 @@ class RuleModel:
         self._keywords: LiteralMatcher | None = None
         self._rules_of: list[tuple[int, ...]] = []  # rule numbers by keyword number
         self._regex_rules = [i for i, rule in enumerate(self.rules) if rule.kind == "regex"]
-        # Compiled now, so a pattern RE2 refuses fails at training, not in a worker.
-        self._regexes = ExclusionSet([self.rules[i].pattern for i in self._regex_rules], case_sensitive=False)
+        # Checked and compiled now (within utils.patterns' time bound), so a pattern refused fails at
+        # training, and a model stored before today's bounds fails where it is loaded, not while labeling.
+        regexes = [self.rules[i].pattern for i in self._regex_rules]
+        check_patterns(regexes, case_sensitive=False)
+        self._regexes = ExclusionSet(regexes, case_sensitive=False)
 
     @property
     def takes_utf8(self) -> bool:

@@ -452,9 +452,14 @@ def check_patterns(patterns: Sequence[str], case_sensitive: bool = True) -> None
     if ENGINE == "re2" or not patterns:
         ExclusionSet(patterns, case_sensitive, engine="re2").probe_cost()
         return
+    key = (tuple(patterns), case_sensitive)
+    with _checked_lock:
+        if key in _checked:
+            _checked.move_to_end(key)
+            return
     blob = compile_hyperscan(patterns, case_sensitive, seconds=COMPILE_SECONDS)
     with _checked_lock:
-        _checked[(tuple(patterns), case_sensitive)] = blob
+        _checked[key] = blob
         while len(_checked) > _CHECKED:
             _checked.popitem(last=False)
 

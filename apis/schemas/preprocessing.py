@@ -26,11 +26,13 @@ def _unique(patterns: list[str]) -> list[str]:
 SetName = UserName
 Description = Annotated[str, Field(max_length=MAX_DESCRIPTION_CHARS)]
 Pattern = Annotated[str, Field(min_length=1, max_length=MAX_PATTERN_CHARS)]
-# Whether RE2 compiles them is checked by the route, off the event loop: compiling costs CPU.
+# Whether RE2 and Hyperscan compile them is checked by the route, off the event loop: compiling costs CPU.
 Patterns = Annotated[
     list[Pattern],
     Field(
-        min_length=1, max_length=MAX_PATTERNS, description="RE2 regular expressions; a text matching one is excluded"
+        min_length=1,
+        max_length=MAX_PATTERNS,
+        description="regular expressions in RE2's syntax; a text matching one is excluded",
     ),
     AfterValidator(_unique),
 ]

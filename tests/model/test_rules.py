@@ -70,3 +70,15 @@ def test_bad_rules_are_refused() -> None:
         RuleModel([])
     with pytest.raises(ValueError, match="empty pattern"):
         model(("a", "  ", "keyword", 1.0))
+
+
+def test_a_stored_model_with_a_regex_over_the_bounds_is_refused_when_loaded() -> None:
+    """Issue 17: a model saved before the bounds fails where it is loaded, not while labeling."""
+    data = {"kind": "regex", "rules": [["spam", "广告", "keyword", 1.0], ["spam", "![!?]{400}%", "regex", 1.0]]}
+    with pytest.raises(PatternError, match="repeats 400 times; at most 100"):
+        RuleModel.from_dict(data)
+
+
+def test_regexes_match_case_insensitively_as_re2_did() -> None:
+    m = model(("科技", r"\biphone\s*\d+\b", "regex", 1.0), ("科技", r"[[:upper:]]{3}", "regex", 2.0))
+    assert m.predict(["新 IPHONE 16 到了", "abc", "ſ"]) == [[("科技", 3.0)], [("科技", 2.0)], []]
