@@ -22,6 +22,7 @@ from utils.db.errors import cause_of
 from utils.db.model_store import add_model
 from utils.db.task_log import add_line
 from utils.patterns import ExclusionSet
+from workers.exclusion_cache import get_exclusion_set
 from workers.labeler_cache import get_labeler
 
 PAGE = 5_000
@@ -89,7 +90,8 @@ def train_task(settings: Settings, task_id: str) -> str:
     config = task.config
     began = time.perf_counter()
     snapshot = config.get("pattern_set")
-    exclusion = ExclusionSet(snapshot["patterns"]) if snapshot else None
+    # Through the cache, as labeling does: the set is checked under the compile guard first.
+    exclusion = get_exclusion_set(snapshot["patterns"]) if snapshot else None
     with out.connect() as conn:
         train_rows, excluded_train = load_split(conn, config["dataset_id"], "train", exclusion)
         dev_rows, excluded_dev = load_split(conn, config["dataset_id"], "dev", exclusion)
