@@ -240,7 +240,9 @@ def test_lock_wait_timeouts_retry_the_whole_batch(
     """A batch commit that waits longer than OUTPUT_LOCK_WAIT_TIMEOUT_S, once for the task row and
     once at its label INSERT (after it moved its checkpoint), is rolled back and runs again whole,
     without spending one of the chunk's attempts."""
-    env = {**worker_env, "OUTPUT_LOCK_WAIT_TIMEOUT_S": "1"}
+    # Held locks make a chunk run ten seconds or so: past the suite's short visibility timeout, Redis
+    # would hand it to a second copy, whose fenced attempt is not what this scenario measures.
+    env = {**worker_env, "OUTPUT_LOCK_WAIT_TIMEOUT_S": "1", "BROKER_VISIBILITY_TIMEOUT": "60"}
     workers.append(start_worker(env, tmp_path / "worker.log"))
     task_id = create(api, source_posts, batch_size=50)
     wait_until_some_done(api, task_id, 400)
