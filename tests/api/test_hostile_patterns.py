@@ -1,4 +1,4 @@
-"""Issue 17: hostile pattern sets and regex rules are refused over HTTP with the reason, before any
+"""Hostile pattern sets and regex rules are refused over HTTP with the reason, before any
 is stored; on MariaDB and Redis (no worker needed)."""
 
 import json

@@ -1,4 +1,4 @@
-"""Hostile pattern sets (issue 17): each must be refused, or admitted and matched fast.
+"""Hostile pattern sets: each must be refused, or admitted and matched fast.
 
 First the set from the issue, which the old probe admitted and which then matched a few hundred
 characters a second; then its families, spelled with escapes, classes and flags a probe built from

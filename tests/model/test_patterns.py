@@ -105,7 +105,7 @@ def test_repetitions_up_to_the_bound_are_accepted() -> None:
 
 @pytest.mark.parametrize("patterns", [BANG, BANG_ESCAPED], ids=["literal", "escaped"])
 def test_the_issues_set_is_refused(patterns: list[str]) -> None:
-    """Regression (issue 17): admitted by the old probe, then matched a few hundred characters a
+    """Regression: admitted by the old probe, then matched a few hundred characters a
     second; now refused, fast, before compiling, for its longest counted repetition."""
     with pytest.raises(PatternError) as caught:
         check_patterns(patterns)

@@ -73,7 +73,7 @@ def test_bad_rules_are_refused() -> None:
 
 
 def test_a_stored_model_with_a_regex_over_the_bounds_is_refused_when_loaded() -> None:
-    """Issue 17: a model saved before the bounds fails where it is loaded, not while labeling."""
+    """A model saved before the bounds fails where it is loaded, not while labeling."""
     data = {"kind": "regex", "rules": [["spam", "广告", "keyword", 1.0], ["spam", "![!?]{400}%", "regex", 1.0]]}
     with pytest.raises(PatternError, match="repeats 400 times; at most 100"):
         RuleModel.from_dict(data)
