@@ -1,6 +1,6 @@
 """Hostile pattern sets: each must be refused, or admitted and matched fast.
 
-First the set from the issue, which the old probe admitted and which then matched a few hundred
+First the set a hostile client sent, which the old probe admitted and which then matched a few hundred
 characters a second; then its families, spelled with escapes, classes and flags a probe built from
 letters and digits never saw. `ALPHABETS` gives, per set, the characters that keep its patterns'
 threads alive (class members, escapes decoded): random texts over them are its worst case.
