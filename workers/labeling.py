@@ -292,13 +292,16 @@ def finalize_task(settings: Settings, task_id: str, force: bool = False) -> str 
             )
             if len(unfinished) > 1:
                 error += f" (and {len(unfinished) - 1} more chunks)"
+            if progress["read"] < total:
+                error = f"{total - progress['read']:,} of {total:,} rows in range were not read: {error}"
         elif progress["read"] < total:
             # Success is rows accounted for, never the absence of errors: every row counted in range at
             # planning must have been read (labeled, left without a label, or excluded).
             status = ts.FAILURE
             error = (
                 f"{total - progress['read']:,} of {total:,} rows in range were not read: rows the keyset reads "
-                "cannot reach (a NULL or repeated id in a view) or rows deleted from the source while the task ran"
+                "cannot reach (a NULL or repeated id in a view), or rows deleted from the source or moved out of the "
+                "range while the task ran"
             )
         else:
             status = ts.SUCCESS

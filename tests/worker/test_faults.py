@@ -318,6 +318,8 @@ def test_a_poison_row_fails_its_chunk_after_bounded_attempts(
     assert {(i, label) for i, label in expected["pairs"] if not lo < i <= hi} <= pairs <= expected["pairs"]
     assert len(pairs) == sum(status["label_counts"]["poisoned"].values())
     assert status["progress"]["total"] == expected["rows"] + 1 > status["progress"]["done"]
+    missing = status["progress"]["total"] - status["progress"]["done"]
+    assert status["error"].startswith(f"{missing:,} of {status['progress']['total']:,} rows in range were not read")
     tries = worker.output().count(f"chunk {failed[0].id}: attempt failed")
     time.sleep(5)  # no endless redelivery: nothing runs the chunk again
     assert worker.output().count(f"chunk {failed[0].id}: attempt failed") == tries == 3
