@@ -46,6 +46,7 @@ from utils.dataset_files import FileError, FileTooLarge, Format, ReadOptions
 from utils.dataset_import import import_dataset
 from utils.db import dataset_store as ds
 from utils.db import rule_store as rs
+from utils.db.errors import cause_of
 from utils.db.usage import tasks_using
 from utils.rule_files import RuleError, read_rules
 from utils.splitting import parse_ratios
@@ -183,9 +184,7 @@ def upload_dataset(
     except IntegrityError as exc:
         raise AudienceError(409, f"name: a dataset named {name!r} exists") from exc
     except SQLAlchemyError as exc:
-        # The driver's message names the cause without the statement and its parameters.
-        cause = getattr(exc, "orig", None) or type(exc).__name__
-        raise AudienceError(503, f"cannot store the dataset: {cause}") from exc
+        raise AudienceError(503, f"cannot store the dataset: {cause_of(exc)}") from exc
     return DatasetCreated(
         **_summary(row).model_dump(),
         split_from=result.split_from,

@@ -20,7 +20,7 @@ from typing import IO, Any, Literal
 
 from charset_normalizer import from_bytes
 
-from utils.text import normalize
+from utils.text import has_control_character, normalize
 
 Format = Literal["auto", "jsonl", "json", "csv", "tsv"]
 FORMATS: tuple[str, ...] = ("jsonl", "json", "csv", "tsv")
@@ -170,14 +170,8 @@ def choose_encoding(requested: str, head: bytes) -> str:
 # "\\ud800" escape makes. Neither is text a database (or UTF-8) can hold.
 _UNDECODED = re.compile("[\udc80-\udcff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# C0 and C1 control characters (tabs and line breaks among them), as UserName refuses them in names.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 # A character that is neither whitespace nor a control character.
 _VISIBLE = re.compile(r"[^\s\x00-\x1f\x7f-\x9f]")
-
-
-def has_control_character(value: str) -> bool:
-    return _CONTROL.search(value) is not None
 
 
 def _not_text(value: str, encoding: str) -> str | None:

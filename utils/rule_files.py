@@ -16,11 +16,11 @@ from utils.dataset_files import (
     MAX_LABEL_CHARS,
     FileError,
     choose_encoding,
-    has_control_character,
     load_json_document,
     shown,
 )
 from utils.patterns import MAX_PATTERN_CHARS, PatternError, PatternSetTooLarge, check_patterns
+from utils.text import has_control_character
 
 KINDS = ("keyword", "regex")
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -55,6 +55,14 @@ def text_of(text: str | bytes) -> str:
     return text if isinstance(text, str) else text.decode("utf-8", "surrogatepass")
 
 
+# C0 and C1 control characters (tabs and line breaks among them): never in a name or a label.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def has_control_character(value: str) -> bool:
+    return _CONTROL.search(value) is not None
+
+
 def join_columns(values: Iterable[object]) -> str:
     """The text of a row: its non-empty text columns, one per line."""
     return "\n".join(str(v) for v in values if v is not None and v != "")

@@ -52,16 +52,16 @@ def label_chunk(self: Task, task_id: str, chunk_id: int, outage: dict | None = N
         status = labeling.run_chunk(settings, task_id, chunk_id)
     except Exception as exc:
         log.exception("task %s chunk %s: attempt failed", task_id, chunk_id)
+        gave_up = False
         try:
-            if outage:
-                labeling.record_outage(settings, chunk_id, outage)
-                outage = None
-            gave_up = labeling.record_chunk_error(settings, chunk_id, exc)
+            if outage:  # the schema refused even the outage's line just now: one more refused attempt
+                outage = _outage(outage, exc)
+            else:
+                gave_up = labeling.record_chunk_error(settings, chunk_id, exc)
         except Exception as unrecorded:
             outage = _outage(outage, unrecorded)
-            if time.time() - outage["since"] > settings.output_outage_retry_s:
-                _give_up(task_id, f"chunk {chunk_id}", outage)
-            gave_up = False
+        if outage and time.time() - outage["since"] > settings.output_outage_retry_s:
+            _give_up(task_id, f"chunk {chunk_id}", outage)
         if gave_up:
             return labeling.ts.CHUNK_FAILED
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries), kwargs={"outage": outage}) from exc

@@ -5,6 +5,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
+from utils.text import has_control_character
+
 
 def _as_utc(moment: datetime) -> datetime:
     # The service stores UTC without an offset; answers say so (RFC 3339 needs the offset).
@@ -34,7 +36,7 @@ def _exact_name(value: str) -> str:
     # silently become it. Control characters break CSV, logs and the dashboard alike.
     if value != value.strip():
         raise ValueError("must not start or end with whitespace")
-    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
+    if has_control_character(value):
         raise ValueError("must not contain control characters (tabs, line breaks)")
     return value
 

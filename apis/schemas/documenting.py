@@ -8,10 +8,10 @@ from pydantic_core import PydanticCustomError
 
 from apis.schemas.common import Envelope, UserName, UtcTime
 from utils.dataset_files import check_encoding
+from utils.text import has_control_character
 
 # Control characters but tab and line breaks, which a description may hold.
 _CONTROL_BUT_BREAKS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _prose(value: str) -> str:
@@ -21,7 +21,7 @@ def _prose(value: str) -> str:
 
 
 def _no_control(value: str) -> str:
-    if _CONTROL.search(value):
+    if has_control_character(value):
         raise PydanticCustomError("control_character", "must not contain control characters")
     return value
 

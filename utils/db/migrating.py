@@ -70,18 +70,19 @@ def upgrade_output_schema(settings: Settings | None = None) -> tuple[str | None,
 def check_output_schema(settings: Settings | None = None) -> str:
     """The schema's revision when it is this code's head; SchemaVersionError saying what to run otherwise."""
     settings = settings or get_settings()
-    head = head_revision()
-    with output_engine(settings).connect() as conn:
+    script = ScriptDirectory.from_config(_config())
+    head = script.get_current_head()
+    engine = output_engine(settings)
+    with engine.connect() as conn:
         current = current_revision(conn)
-    if current == head:
+    if current is not None and current == head:
         return current
-    where = f"the output schema ({output_engine(settings).url.render_as_string(hide_password=True)})"
+    where = f"the output schema ({engine.url.render_as_string(hide_password=True)})"
     if current is None:
         raise SchemaVersionError(
             f"{where} has no revision (it is new, or was made by release 3.0): run {UPGRADE_COMMAND} "
             f"to bring it to revision {head}"
         )
-    script = ScriptDirectory.from_config(_config())
     if current in {rev.revision for rev in script.walk_revisions()}:
         raise SchemaVersionError(f"{where} is at revision {current}, behind this code's {head}: run {UPGRADE_COMMAND}")
     raise SchemaVersionError(
