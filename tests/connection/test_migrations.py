@@ -12,7 +12,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, create_engine, insert, select, text
+from sqlalchemy import Connection, Engine, create_engine, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from apis.app import create_app
@@ -154,13 +154,19 @@ def fill(conn: Connection) -> None:
     )
 
 
-def snapshot(conn: Connection) -> dict[str, list[tuple]]:
-    """Every row of every table, in a stable order, with JSON read back as values."""
+def snapshot(conn: Connection, columns: dict[str, list[str]] | None = None) -> dict[str, list[tuple]]:
+    """Every row of every table, in a stable order, with JSON read back as values: of the columns the
+    schema has now, or of `columns` (table → names) to compare with an earlier schema."""
+    present = columns or columns_of(conn)
     found = {}
     for table in t.metadata.sorted_tables:
-        rows = conn.execute(select(table)).all()
+        rows = conn.execute(select(*(table.c[name] for name in present[table.name]))).all()
         found[table.name] = sorted(tuple(repr(v) for v in row) for row in rows)
     return found
+
+
+def columns_of(conn: Connection) -> dict[str, list[str]]:
+    return {table: [c["name"] for c in inspect(conn).get_columns(table)] for table in t.metadata.tables}
 
 
 def test_head_is_the_tables_of_the_code(schema: Settings) -> None:
@@ -196,14 +202,15 @@ def test_release_3_0_upgrades_with_nothing_lost(schema: Settings) -> None:
     create_release_3_0(engine)
     with engine.begin() as conn:
         fill(conn)
-        before = snapshot(conn)
+        columns = columns_of(conn)
+        before = snapshot(conn, columns)
     with pytest.raises(SchemaVersionError, match=r"no revision .* make init_db"):
         check_output_schema(schema)
 
     assert upgrade_output_schema(schema) == (None, head_revision())
 
     with engine.begin() as conn:
-        assert snapshot(conn) == before
+        assert snapshot(conn, columns) == before
         assert current_revision(conn) == head_revision()
         # The new rules hold on the upgraded tables: labels that differ by case or are different emoji are
         # different labels, and a name with a trailing space is another name.
@@ -261,3 +268,33 @@ def refused_by_worker(schema: Settings, worker_env: dict, tmp_path: Path) -> Non
         worker.kill()
     assert worker.proc.returncode != 0
     assert "refusing to start" in worker.output() and "make init_db" in worker.output()
+
+
+def test_label_modes_upgrade_keeps_every_row(schema: Settings) -> None:
+    """0002 → 0003: the rows stored under 0002 stay as they were; its datasets stay multi-label (the mode
+    their models were trained in), its labels and models have no margin or decision recorded."""
+    engine = engine_of(schema)
+    with engine.begin() as conn:
+        command.upgrade(_config(conn), "0002")
+        fill(conn)
+        columns = columns_of(conn)
+        before = snapshot(conn, columns)
+    assert upgrade_output_schema(schema) == ("0002", head_revision())
+    with engine.begin() as conn:
+        assert snapshot(conn, columns) == before
+        assert conn.execute(select(t.datasets.c.multi_label)).scalars().all() == [True]
+        assert set(conn.execute(select(t.labels.c.margin)).scalars()) == {None}
+        assert conn.execute(select(t.models.c.decision)).scalars().all() == [None]
+        # The new columns take values: a single-label dataset, a margin, a decision.
+        conn.execute(t.datasets.update().values(multi_label=False))
+        conn.execute(t.labels.update().where(t.labels.c.source_id == 1).values(margin=0.25))
+        conn.execute(t.models.update().values(decision={"multi_label": False}))
+    with engine.connect() as conn:
+        assert conn.execute(select(t.datasets.c.multi_label)).scalars().all() == [False]
+        assert sorted(conn.execute(select(t.labels.c.margin)).scalars(), key=repr) == [0.25, None]
+        assert conn.execute(select(t.models.c.decision)).scalars().all() == [{"multi_label": False}]
+    # And back: a downgrade to 0002 drops the three columns and keeps every row.
+    with engine.begin() as conn:
+        command.downgrade(_config(conn), "0002")
+        assert columns_of(conn) == columns
+        assert snapshot(conn, columns) == before

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.dialects.mysql import DATETIME, LONGBLOB, MEDIUMTEXT, VARCHAR
 
@@ -108,6 +109,9 @@ labels = Table(
     Column("label", Name, nullable=False),
     Column("score", Double, nullable=False),
     Column("created_at", DateTime, nullable=False),
+    # A classifier's distance from its decision: for a single-label model the label's score minus the
+    # runner-up's, for a multi-label one the score minus the label's threshold. Null for rule models.
+    Column("margin", Double, nullable=True),
     UniqueConstraint("task_id", "source_table", "source_id", "model", "label"),
     mysql_charset="utf8mb4",
 )
@@ -139,6 +143,9 @@ models = Table(
     Column("metrics", JSON, nullable=True),
     # The validation details (one row per dev text) as gzipped CSV, for download.
     Column("details", Blob, nullable=True),
+    # How the model decides: {"multi_label", "thresholds", "threshold_method", "min_score"}; null for
+    # models stored before it was recorded.
+    Column("decision", JSON, nullable=True),
     UniqueConstraint("name", "version"),
     mysql_charset="utf8mb4",
 )
@@ -171,6 +178,8 @@ datasets = Table(
     Column("sha256", CHAR(64), nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+    # Single-label data (each row one label) trains models that give exactly one label per text.
+    Column("multi_label", Boolean, nullable=False, server_default=true()),
     mysql_charset="utf8mb4",
 )
 
