@@ -62,6 +62,8 @@ def _summary(row: Row) -> ModelSummary:
         rule_set_id=row.rule_set_id,
         task_id=row.task_id,
         created_at=row.created_at,
+        # Models stored before the decision was recorded were all multi-label.
+        multi_label=(row.decision or {}).get("multi_label", True),
     )
 
 
@@ -112,8 +114,16 @@ def create_training(body: TrainingCreate, out: OutputEngine) -> TrainingCreated:
     rule_model = body.model_type in RULE_TYPES
     if rule_model and body.rule_set_id is None:
         raise AudienceError(422, f"rule_set_id: required by {body.model_type} models")
+    if not rule_model and body.dataset_id is None:
+        raise AudienceError(422, f"dataset_id: required by {body.model_type} models, which learn from labeled texts")
     with connect_output(out) as conn:
-        dataset = _check_dataset(conn, body.dataset_id, needs_labels=not rule_model)
+        # A rule model needs no dataset: without one it is built from its rules and has no report yet.
+        dataset = None if body.dataset_id is None else _check_dataset(conn, body.dataset_id, not rule_model)
+        multi_label = True if dataset is None or rule_model else bool(dataset.multi_label)
+        if params.get("min_score") is not None and not rule_model and multi_label:
+            raise AudienceError(
+                422, "params.min_score: only for single-label datasets; a multi-label model has per-label thresholds"
+            )
         rules_hash = None
         if body.rule_set_id is not None:
             if rs.get_rule_set(conn, body.rule_set_id) is None:
@@ -126,13 +136,19 @@ def create_training(body: TrainingCreate, out: OutputEngine) -> TrainingCreated:
                 raise AudienceError(400, f"pattern_set: pattern set {body.pattern_set!r} does not exist")
             snapshot = {"id": found.id, "name": found.name, "patterns": found.patterns}
         key = training_key(
-            dataset.sha256, body.model_type, params, rules_hash, snapshot["patterns"] if snapshot else None
+            dataset.sha256 if dataset else None,
+            body.model_type,
+            params,
+            rules_hash,
+            snapshot["patterns"] if snapshot else None,
+            multi_label,
         )
         stored = None if body.force else _reusable(conn, key, body.model_name)
     config = {
-        "dataset_id": dataset.id,
-        "dataset_name": dataset.name,
-        "dataset_sha256": dataset.sha256,
+        "dataset_id": dataset.id if dataset else None,
+        "dataset_name": dataset.name if dataset else None,
+        "dataset_sha256": dataset.sha256 if dataset else None,
+        "multi_label": multi_label,
         "model_type": body.model_type,
         "model_name": body.model_name,
         "params": params,
@@ -220,7 +236,9 @@ def _model(conn: Connection, name: str, version: int | None) -> Row:
 def read_model(name: ModelName, out: OutputEngine, version: Annotated[int | None, Query(ge=1)] = None) -> ModelDetail:
     with connect_output(out) as conn:
         row = _model(conn, name, version)
-    return ModelDetail(**_summary(row).model_dump(), pattern_set=row.pattern_set, metrics=row.metrics)
+    return ModelDetail(
+        **_summary(row).model_dump(), pattern_set=row.pattern_set, metrics=row.metrics, decision=row.decision
+    )
 
 
 @router.get("/models/{name}/details", summary="validation details (dev split) as CSV")

@@ -4,10 +4,14 @@ from typing import Protocol
 
 # One row's labels: (label, score) pairs, at most one pair per label.
 RowLabels = list[tuple[str, float]]
+# One row's labels with each one's margin, its distance from the model's decision: (label, score, margin).
+RowDecisions = list[tuple[str, float, float]]
 
 
 class Labeler(Protocol):
     kind: str
+    # Single-label models give each text at most one label; multi-label ones (rule models) any number.
+    multi_label: bool
 
     @property
     def labels_(self) -> list[str]: ...

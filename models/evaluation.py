@@ -1,19 +1,28 @@
-"""How good a model is: classification report, per-label confusion counts, per-row details.
+"""How good a model is: classification report, accuracy, confusion, per-row details.
 
-The report is scikit-learn's own `classification_report` over the binarised label sets, so the
-figures users read are the ones any scikit-learn user would compute; only the number types are
-made plain (float, int) so the report stores as JSON.
+Every figure is scikit-learn's own (`classification_report` over the binarised label sets,
+`accuracy_score`, `hamming_loss`, `confusion_matrix`), so the figures users read are the ones any
+scikit-learn user would compute; only the number types are made plain (float, int) so the report
+stores as JSON.
 """
 
 from collections.abc import Sequence
 from typing import Any
 
-from sklearn.metrics import classification_report, multilabel_confusion_matrix
+from sklearn.metrics import (
+    accuracy_score,
+    classification_report,
+    confusion_matrix,
+    hamming_loss,
+    multilabel_confusion_matrix,
+)
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from models.base import RowLabels
 
 AVERAGES = ("micro avg", "macro avg", "weighted avg", "samples avg")
+# A single-label model's "label" for a text it leaves unlabeled (min_score), in accuracy and the matrix.
+NO_LABEL = "(no label)"
 
 
 def _binarize(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], labels: Sequence[str]) -> tuple:
@@ -41,6 +50,37 @@ def report(
     return {
         name: {key: int(value) if key == "support" else float(value) for key, value in figures.items()}
         for name, figures in raw.items()
+    }
+
+
+def accuracy(
+    gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], labels: Sequence[str], multi_label: bool
+) -> dict[str, Any]:
+    """Accuracy as scikit-learn computes it, and for single-label models the confusion matrix.
+
+    Single-label (every gold text one label, every prediction at most one): `accuracy` is
+    accuracy_score over the label of each text (NO_LABEL for none), and `confusion_matrix` is
+    confusion_matrix over the same, gold in rows and predicted in columns, with a NO_LABEL column
+    when the model left texts unlabeled. Otherwise `accuracy` is the subset accuracy (accuracy_score
+    over the binarised label sets: the share of texts whose label set is exactly right) and
+    `hamming_loss` the share of (text, label) pairs decided wrongly."""
+    if not gold:
+        return {}
+    single = not multi_label and all(len(row) == 1 for row in gold) and all(len(row) <= 1 for row in predicted)
+    if single:
+        y_true = [row[0] for row in gold]
+        y_pred = [row[0] if row else NO_LABEL for row in predicted]
+        names = list(labels) + ([NO_LABEL] if NO_LABEL in y_pred and NO_LABEL not in labels else [])
+        counts = confusion_matrix(y_true, y_pred, labels=names)
+        return {
+            "accuracy": float(accuracy_score(y_true, y_pred)),
+            "confusion_matrix": {"labels": names, "counts": counts.tolist()},
+        }
+    y_true_sets, y_pred_sets = _binarize(gold, predicted, labels)
+    return {
+        "accuracy": float(accuracy_score(y_true_sets, y_pred_sets)),
+        "subset_accuracy": float(accuracy_score(y_true_sets, y_pred_sets)),
+        "hamming_loss": float(hamming_loss(y_true_sets, y_pred_sets)),
     }
 
 

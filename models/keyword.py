@@ -27,6 +27,7 @@ class KeywordRule:
 class KeywordModel:
     kind = "keyword"
     takes_utf8 = True
+    multi_label = True  # every label whose keywords match
 
     def __init__(self, rules: Iterable[KeywordRule], min_score: float | None = None) -> None:
         self.rules = list(rules)

@@ -123,7 +123,7 @@ def _words(name: str, value: Any) -> Any:
     return sorted(set(words))
 
 
-# Shared by every scikit-learn type: how texts become TF-IDF features, and thresholds.
+# Shared by every scikit-learn type: how texts become TF-IDF features, thresholds and the minimum score.
 _FEATURES = {
     "tokenizer": Spec("jieba", _choice(*TOKENIZERS)),
     "ngram_range": Spec(None, _ngram_range),  # default depends on the tokenizer (DEFAULT_NGRAMS)
@@ -134,6 +134,8 @@ _FEATURES = {
     "min_df": Spec(1, _integer(1, 1_000_000)),
     "sublinear_tf": Spec(True, _boolean),
     "tune_thresholds": Spec(True, _boolean),
+    # Single-label models: below this best score a text gets no label (null: always the best label).
+    "min_score": Spec(None, _optional_score),
 }
 _CLASS_WEIGHT = Spec(None, _choice("balanced", None))
 

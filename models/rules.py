@@ -26,6 +26,7 @@ from utils.text import normalize, text_of
 
 class RuleModel:
     kind = "regex"
+    multi_label = True  # every label whose rules match
 
     def __init__(self, rules: Iterable[Rule], min_score: float | None = None) -> None:
         # The same (label, kind, pattern) twice counts once, with its larger weight.

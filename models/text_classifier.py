@@ -1,13 +1,20 @@
 """A fitted scikit-learn text classifier: Tokenizer → TF-IDF → one-vs-rest linear classifier,
-with a decision threshold per label.
+deciding single-label (one label per text) or multi-label (a threshold per label).
 
-A text gets every label whose score reaches its threshold. A score is the label's probability
-where the classifier gives one (logistic regression, naive Bayes, SGD with log or modified Huber
-loss), else its decision margin (linear SVM, SGD with hinge loss).
+A score is the label's probability where the classifier gives one (logistic regression, naive Bayes,
+SGD with log or modified Huber loss), else its decision value (linear SVM, SGD with hinge loss).
 
-When no label reaches its threshold and the training data gave every text at least one label
-(`always_label`), the single best-scoring label is given anyway: such data says "no label" is
-never the answer. A text with no feature the model knows (empty, only punctuation or only unseen
+Multi-label: a text gets every label whose score reaches its threshold. When none does and the
+training data gave every text at least one label (`always_label`), the single best-scoring label is
+given anyway: such data says "no label" is never the answer.
+
+Single-label: a text gets the one label with the highest score (probabilities are first shared out so
+that a text's sum to 1, as scikit-learn does for one-vs-rest on single-label data), or none when a
+`min_score` is set and the best score is below it.
+
+Each label given carries a margin, its distance from the decision: the score minus the runner-up's
+(single-label) or minus the label's threshold (multi-label). The review export picks the rows nearest
+the decision by it. A text with no feature the model knows (empty, only punctuation or only unseen
 words) gets no label: its scores would be the classifier's priors, not evidence about the text.
 """
 
@@ -18,7 +25,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.multiclass import OneVsRestClassifier
 
-from models.base import RowLabels
+from models.base import RowDecisions, RowLabels
 from models.loading import dump_pickled
 from models.tokenizing import Tokenizer
 from models.versions import installed_versions
@@ -29,6 +36,9 @@ class TextClassifier:
     # use: not pickled, and absent from models pickled before it existed.
     _columns: dict[str, int] | None = None
     takes_utf8 = False  # jieba and scikit-learn take str
+    # Models pickled before single-label models existed were all multi-label, without a minimum score.
+    multi_label = True
+    min_score: float | None = None
 
     def __init__(
         self,
@@ -38,6 +48,8 @@ class TextClassifier:
         labels: list[str],
         thresholds: np.ndarray,
         always_label: bool,
+        multi_label: bool = True,
+        min_score: float | None = None,
     ) -> None:
         self.kind = kind
         self.vectorizer = vectorizer
@@ -45,6 +57,8 @@ class TextClassifier:
         self._labels = list(labels)
         self.thresholds = np.asarray(thresholds, dtype=np.float64)
         self.always_label = always_label
+        self.multi_label = multi_label
+        self.min_score = min_score
         # Asked of the base estimator: OneVsRestClassifier answers from its first label's classifier,
         # which is a constant stand-in (with predict_proba) when that label is on every train text.
         base = getattr(classifier, "estimator", classifier)
@@ -106,20 +120,55 @@ class TextClassifier:
             counted.data.fill(1)
         return vectorizer._tfidf.transform(counted, copy=False)
 
+    def _decisions(self, texts: list[str]) -> tuple[list[int], list[int], list[float], list[float]]:
+        """(rows, label columns, scores, margins) of the labels given, row by row, each row's in label order."""
+        scores, known = self.scores(texts)
+        # Whole-array steps: numpy calls row by row cost more than the rest of a prediction.
+        if self.multi_label:
+            chosen = (scores >= self.thresholds) & known[:, None]
+            if self.always_label:
+                bare = np.flatnonzero(known & ~chosen.any(axis=1))
+                chosen[bare, scores[bare].argmax(axis=1)] = True
+            rows, columns = np.nonzero(chosen)
+            given = scores[rows, columns]
+            margins = given - self.thresholds[columns]
+        else:
+            if self.uses_probability:
+                totals = scores.sum(axis=1, keepdims=True)
+                scores = np.divide(scores, totals, out=np.full_like(scores, 1 / scores.shape[1]), where=totals > 0)
+            top = scores.argmax(axis=1)  # the first of equal scores: label order decides a tie
+            every = np.arange(len(texts))
+            best = scores[every, top]
+            scores[every, top] = -np.inf
+            runner_up = scores.max(axis=1)
+            keep = known if self.min_score is None else known & (best >= self.min_score)
+            rows = np.flatnonzero(keep)
+            columns, given, margins = top[rows], best[rows], (best - runner_up)[rows]
+        return rows.tolist(), columns.tolist(), given.tolist(), margins.tolist()
+
     def predict(self, texts: list[str]) -> list[RowLabels]:
         if not texts:
             return []
-        scores, known = self.scores(texts)
-        # Whole-array steps: numpy calls row by row cost more than the rest of a prediction.
-        chosen = (scores >= self.thresholds) & known[:, None]
-        if self.always_label:
-            bare = np.flatnonzero(known & ~chosen.any(axis=1))
-            chosen[bare, scores[bare].argmax(axis=1)] = True
-        rows, columns = np.nonzero(chosen)  # row by row, each row's labels in order
-        labels = self._labels
-        found = list(zip(map(labels.__getitem__, columns.tolist()), scores[rows, columns].tolist(), strict=True))
-        ends = np.cumsum(np.bincount(rows, minlength=len(texts))).tolist()
-        return [found[start:end] for start, end in zip([0, *ends], ends, strict=False)]
+        rows, columns, given, _ = self._decisions(texts)
+        found = list(zip(map(self._labels.__getitem__, columns), given, strict=True))
+        return _by_row(found, rows, len(texts))
+
+    def decide(self, texts: list[str]) -> list[RowDecisions]:
+        """As `predict`, with each label's margin: [(label, score, margin)] per text."""
+        if not texts:
+            return []
+        rows, columns, given, margins = self._decisions(texts)
+        found = list(zip(map(self._labels.__getitem__, columns), given, margins, strict=True))
+        return _by_row(found, rows, len(texts))
+
+    def decision(self) -> dict[str, Any]:
+        """How this model decides, as stored with it and shown by the API."""
+        return {
+            "multi_label": self.multi_label,
+            "score": "probability" if self.uses_probability else "decision value",
+            "thresholds": self.thresholds_by_label() if self.multi_label else None,
+            "min_score": self.min_score,
+        }
 
     def library_versions(self) -> dict[str, str]:
         """The libraries whose version must match for the pickle to load and predict the same."""
@@ -144,3 +193,9 @@ class TextClassifier:
 
     def __repr__(self) -> str:
         return f"<TextClassifier {self.kind} labels={self._labels}>"
+
+
+def _by_row(found: list[Any], rows: list[int], n: int) -> list[Any]:
+    """`found` (one item per label given, row by row) cut into one list per text."""
+    ends = np.cumsum(np.bincount(np.asarray(rows, dtype=np.int64), minlength=n)).tolist()
+    return [found[start:end] for start, end in zip([0, *ends], ends, strict=False)]

@@ -2,8 +2,10 @@
 
 Texts may carry several labels. scikit-learn types binarise the label sets (MultiLabelBinarizer)
 and fit one binary classifier per label (OneVsRestClassifier) on TF-IDF features of the
-Tokenizer's n-grams; each label's threshold is then tuned on dev to maximise its F1 (see
-models.text_classifier for how thresholds turn scores into labels). Rule types need no texts.
+Tokenizer's n-grams. A multi-label model then tunes each label's threshold on dev to maximise its F1;
+a single-label model (trained on data whose every text has one label) gives each text its
+best-scoring label instead (see models.text_classifier). Rule types need no texts and are
+multi-label: every label whose rules match is given.
 """
 
 import warnings
@@ -52,8 +54,27 @@ class TrainedModel:
     kind: str
     params: dict[str, Any]
     labeler: KeywordModel | RuleModel | TextClassifier
-    # Per-label decision thresholds of scikit-learn models (None for rule models).
+    # Per-label decision thresholds of multi-label scikit-learn models (None for the others).
     thresholds: dict[str, float] | None = field(default=None)
+    # How the thresholds were chosen, in words.
+    threshold_method: str | None = field(default=None)
+
+    @property
+    def multi_label(self) -> bool:
+        return self.labeler.multi_label
+
+    def decision(self) -> dict[str, Any]:
+        """How the model decides, as stored with it: single- or multi-label, thresholds and how they
+        were chosen, the minimum score."""
+        if isinstance(self.labeler, TextClassifier):
+            return {**self.labeler.decision(), "threshold_method": self.threshold_method}
+        return {
+            "multi_label": True,
+            "score": "sum of the matching rules' weights",
+            "thresholds": None,
+            "min_score": self.params.get("min_score"),
+            "threshold_method": "rules: every label whose matching rules reach min_score (any match without one)",
+        }
 
     @property
     def labels_(self) -> list[str]:
@@ -79,14 +100,15 @@ def train(
     train: Sequence[Example],
     dev: Sequence[Example],
     rules: Sequence[Rule] | None = None,
+    multi_label: bool = True,
 ) -> TrainedModel:
-    """Train (or, for rule types, build) a model. Raises ParamError for bad parameters and
-    ValueError for data that cannot train it: an empty train split, fewer than two labels,
-    no usable rules."""
+    """Train (or, for rule types, build) a model: single-label (one label per text) or multi-label.
+    Raises ParamError for bad parameters and ValueError for data that cannot train it: an empty train
+    split, fewer than two labels, no usable rules, a text with several labels for a single-label model."""
     checked = validate_params(model_type, params)
     if model_type in RULE_TYPES:
         return _rule_model(model_type, checked, rules)
-    return _fit(model_type, checked, train, dev)
+    return _fit(model_type, checked, train, dev, multi_label)
 
 
 def _rule_model(model_type: str, params: dict[str, Any], rules: Sequence[Rule] | None) -> TrainedModel:
@@ -124,11 +146,20 @@ def _estimator(model_type: str, params: dict[str, Any]) -> Any:
     raise ParamError("model_type", f"{model_type!r} is not a scikit-learn model type")
 
 
-def _fit(model_type: str, params: dict[str, Any], train: Sequence[Example], dev: Sequence[Example]) -> TrainedModel:
+def _fit(
+    model_type: str, params: dict[str, Any], train: Sequence[Example], dev: Sequence[Example], multi_label: bool
+) -> TrainedModel:
     if not train:
         raise ValueError("the train split is empty: training needs labeled texts in it")
     _check_examples("train", train)
     _check_examples("dev", dev)
+    if not multi_label:
+        several = next((i for i, (_, row) in enumerate(train) if len(row) != 1), None)
+        if several is not None:
+            found = len(train[several][1])
+            raise ValueError(f"train row {several} has {found} labels; a single-label model needs one per text")
+    elif params["min_score"] is not None:
+        raise ParamError("params.min_score", "only for single-label data; a multi-label model has per-label thresholds")
     labels = sorted({label for _, row_labels in train for label in row_labels})
     if len(labels) < 2:
         found = f"only {labels[0]!r}" if labels else "none"
@@ -163,13 +194,29 @@ def _fit(model_type: str, params: dict[str, Any], train: Sequence[Example], dev:
     fallback = 0.5 if hasattr(classifier.estimator, "predict_proba") else 0.0
     thresholds = np.full(len(labels), fallback)
     model = TextClassifier(
-        model_type, vectorizer, classifier, labels, thresholds, always_label=all(row for _, row in train)
+        model_type,
+        vectorizer,
+        classifier,
+        labels,
+        thresholds,
+        always_label=all(row for _, row in train),
+        multi_label=multi_label,
+        min_score=params["min_score"],
     )
+    if not multi_label:
+        method = "none: the best-scoring label" + (
+            f", if its score reaches min_score {params['min_score']:g}" if params["min_score"] is not None else ""
+        )
+        return TrainedModel(model_type, params, model, None, method)
     # Dev labels the train split never had cannot be predicted; they are left out of tuning.
     known = set(labels)
     known_dev = [(text, [label for label in row if label in known]) for text, row in dev]
+    method = f"default {fallback:g} for every label" + (
+        " (tune_thresholds is off)" if not params["tune_thresholds"] else " (no dev rows to tune on)"
+    )
     if params["tune_thresholds"] and known_dev:
         scores, _ = model.scores([text for text, _ in known_dev])
         gold_dev = binarizer.transform([row for _, row in known_dev])
         model.thresholds = tune_thresholds(scores, gold_dev, fallback)
-    return TrainedModel(model_type, params, model, model.thresholds_by_label())
+        method = f"tuned on the {len(known_dev):,} dev rows: each label's threshold maximises its F1"
+    return TrainedModel(model_type, params, model, model.thresholds_by_label(), method)

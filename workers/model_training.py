@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Row
 
 from models.base import Labeler
-from models.evaluation import confusion, details, matrix, report
+from models.evaluation import accuracy, confusion, details, matrix, report
 from models.training import train
 from settings import Settings
 from utils.db import dataset_store as ds
@@ -47,13 +47,14 @@ def load_split(
 
 
 def evaluate(labeler: Labeler, rows: Rows, labels: list[str]) -> tuple[dict[str, Any], list[list[tuple[str, float]]]]:
-    """The classification report and per-label confusion of `labeler` on `rows`, and its predictions."""
+    """The classification report, accuracy and confusion of `labeler` on `rows`, and its predictions."""
     predicted = labeler.predict([text for text, _ in rows]) if rows else []
     gold = [gold_labels for _, gold_labels in rows]
     names = [[label for label, _ in found] for found in predicted]
     every = sorted(set(labels) | {label for g in gold for label in g})
     return {
         "rows": len(rows),
+        **accuracy(gold, names, every, labeler.multi_label),
         "report": report(gold, names, every) if rows else {},
         "confusion": confusion(gold, names, every) if rows else {},
         "matrix": matrix(gold, names, every),
@@ -92,29 +93,43 @@ def train_task(settings: Settings, task_id: str) -> str:
     snapshot = config.get("pattern_set")
     # Through the cache, as labeling does: the set is checked under the compile guard first.
     exclusion = get_exclusion_set(snapshot["patterns"]) if snapshot else None
+    dataset_id = config.get("dataset_id")
+    train_rows: Rows = []
+    dev_rows: Rows = []
+    test_rows: Rows = []
+    excluded_train = excluded_dev = excluded_test = 0
     with out.connect() as conn:
-        train_rows, excluded_train = load_split(conn, config["dataset_id"], "train", exclusion)
-        dev_rows, excluded_dev = load_split(conn, config["dataset_id"], "dev", exclusion)
-        test_rows, excluded_test = load_split(conn, config["dataset_id"], "test", exclusion)
+        if dataset_id is not None:
+            train_rows, excluded_train = load_split(conn, dataset_id, "train", exclusion)
+            dev_rows, excluded_dev = load_split(conn, dataset_id, "dev", exclusion)
+            test_rows, excluded_test = load_split(conn, dataset_id, "test", exclusion)
         rules = rs.rules_of(conn, config["rule_set_id"]) if config.get("rule_set_id") else None
-    _log(
-        out,
-        task_id,
-        f"training {config['model_type']} on {len(train_rows):,} rows; dev {len(dev_rows):,}, test "
-        f"{len(test_rows):,}; excluded by the pattern set: {excluded_train + excluded_dev + excluded_test:,}",
-    )
-    model = train(config["model_type"], config["params"], train_rows, dev_rows, rules)
+    multi_label = config.get("multi_label", True)
+    if dataset_id is None:
+        _log(out, task_id, f"building {config['model_type']} from rule set {config['rule_set_id']} alone")
+    else:
+        _log(
+            out,
+            task_id,
+            f"training {config['model_type']} ({'multi' if multi_label else 'single'}-label) on "
+            f"{len(train_rows):,} rows; dev {len(dev_rows):,}, test {len(test_rows):,}; excluded by the pattern "
+            f"set: {excluded_train + excluded_dev + excluded_test:,}",
+        )
+    model = train(config["model_type"], config["params"], train_rows, dev_rows, rules, multi_label)
     trained_s = time.perf_counter() - began
-    _log(out, task_id, f"trained in {trained_s:.2f} s; evaluating on dev and test")
-    dev_metrics, dev_predicted = evaluate(model, dev_rows, model.labels_)
-    test_metrics, _ = evaluate(model, test_rows, model.labels_)
-    metrics = {
-        "dev": dev_metrics,
-        "test": test_metrics,
-        "train_rows": len(train_rows),
-        "excluded": {"train": excluded_train, "dev": excluded_dev, "test": excluded_test},
-        "train_seconds": round(trained_s, 3),
-    }
+    metrics: dict[str, Any] | None = None
+    dev_predicted: list[list[tuple[str, float]]] = []
+    if dataset_id is not None:
+        _log(out, task_id, f"trained in {trained_s:.2f} s; evaluating on dev and test")
+        dev_metrics, dev_predicted = evaluate(model, dev_rows, model.labels_)
+        test_metrics, _ = evaluate(model, test_rows, model.labels_)
+        metrics = {
+            "dev": dev_metrics,
+            "test": test_metrics,
+            "train_rows": len(train_rows),
+            "excluded": {"train": excluded_train, "dev": excluded_dev, "test": excluded_test},
+            "train_seconds": round(trained_s, 3),
+        }
     with out.begin() as conn:
         # The status first: a second copy of this task that finished meanwhile makes this one store nothing.
         if not ts.finish_task(conn, task_id, ts.SUCCESS, {}, None):
@@ -128,13 +143,14 @@ def train_task(settings: Settings, task_id: str) -> str:
             model.params,
             model.library_versions(),
             task_id=task_id,
-            dataset_id=config["dataset_id"],
-            dataset_sha256=config["dataset_sha256"],
+            dataset_id=dataset_id,
+            dataset_sha256=config.get("dataset_sha256"),
             rule_set_id=config.get("rule_set_id"),
             pattern_set=snapshot,
             training_key=config["training_key"],
             metrics=metrics,
-            details=details_csv(dev_rows, dev_predicted),
+            details=details_csv(dev_rows, dev_predicted) if dataset_id is not None else None,
+            decision=model.decision(),
         )
         ts.set_stats(conn, task_id, {"model": {"id": row.id, "name": row.name, "version": row.version},
                                      "metrics": metrics})  # fmt: skip

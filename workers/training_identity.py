@@ -12,12 +12,13 @@ from sqlalchemy import Connection
 from utils.db import rule_store as rs
 
 
-def training_key(dataset_sha256: str, model_type: str, params: dict[str, Any], rules_sha256: str | None,
-                 patterns: list[str] | None) -> str:  # fmt: skip
-    """What makes two trainings the same: the dataset's content, the type, the parameters (with their
-    defaults filled in), the rules and the exclusion patterns."""
+def training_key(dataset_sha256: str | None, model_type: str, params: dict[str, Any], rules_sha256: str | None,
+                 patterns: list[str] | None, multi_label: bool = True) -> str:  # fmt: skip
+    """What makes two trainings the same: the dataset's content (none for a rule model built from its
+    rules alone), the label mode, the type, the parameters (with their defaults filled in), the rules and
+    the exclusion patterns."""
     identity = {"dataset": dataset_sha256, "type": model_type, "params": params, "rules": rules_sha256,
-                "patterns": patterns}  # fmt: skip
+                "patterns": patterns, "multi_label": multi_label}  # fmt: skip
     return hashlib.sha256(json.dumps(identity, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

@@ -29,7 +29,9 @@ class TrainingCreate(BaseModel):
         },
     )
 
-    dataset_id: int = Field(ge=1)
+    dataset_id: int | None = Field(
+        default=None, ge=1, description="the labeled data; optional for keyword and regex models (rules alone)"
+    )
     model_type: str = Field(
         min_length=1,
         max_length=32,
@@ -58,6 +60,10 @@ class ModelSummary(BaseModel):
     rule_set_id: int | None
     task_id: str | None
     created_at: UtcTime
+    multi_label: bool = Field(
+        description="false: one label per text (trained on single-label data); true: any number (rule models, "
+        "multi-label data)"
+    )
 
 
 class TrainingCreated(Envelope):
@@ -102,7 +108,13 @@ class ModelingTaskList(Envelope):
 class ModelDetail(Envelope, ModelSummary):
     pattern_set: dict[str, Any] | None
     metrics: dict[str, Any] | None = Field(
-        description="dev and test reports, confusion per label, gold × predicted matrix, training time"
+        description="dev and test: accuracy (multi-label: subset accuracy and Hamming loss), scikit-learn's "
+        "classification report, confusion matrix (single-label), confusion per label, gold × predicted matrix; "
+        "training time. Null for a rule model built from its rules alone"
+    )
+    decision: dict[str, Any] | None = Field(
+        description="how the model decides: multi_label, score (probability or decision value), thresholds per "
+        "label and threshold_method (how they were chosen), min_score; null for models stored before it was kept"
     )
 
 

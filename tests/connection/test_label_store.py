@@ -91,6 +91,9 @@ def test_a_score_that_is_not_a_number_writes_nothing(services: Settings) -> None
     with pytest.raises(ValueError, match="row 2 the score nan"), engine.begin() as conn:
         write_labels(conn, LabelRows(task_id, "t", WHEN, rows))
     assert stored(engine, task_id) == set()
+    with pytest.raises(ValueError, match="row 1 the score nan"), engine.begin() as conn:
+        write_labels(conn, LabelRows(task_id, "t", WHEN, [("clf", 1, "a", 1.0)], [float("nan")]))
+    assert stored(engine, task_id) == set()
 
 
 def test_the_unique_key_still_refuses_a_second_copy(engine: Engine) -> None:
@@ -100,3 +103,21 @@ def test_the_unique_key_still_refuses_a_second_copy(engine: Engine) -> None:
     with pytest.raises(IntegrityError), engine.begin() as conn:
         write_labels(conn, LabelRows(task_id, "t", WHEN, [("kw", 2, "a", 1.0), ("kw", 1, "a", 2.0)]))
     assert stored(engine, task_id) == {("t", 1, "kw", "a", 1.0)}
+
+
+def test_margins_are_stored_beside_models_without_them(engine: Engine) -> None:
+    """A classifier's rows carry margins, a rule model's in the same batch none: both land as given."""
+    task_id = uuid.uuid4().hex
+    rows = [("kw", i, "体育", 1.0) for i in range(1, 6)] + [("clf", i, HOSTILE[i], SCORES[i]) for i in range(1, 6)]
+    margins: list[float | None] = [None] * 5 + [SCORES[i + 1] - 0.5 for i in range(1, 6)]
+    with engine.begin() as conn:
+        write_labels(conn, LabelRows(task_id, "t", WHEN, rows, margins))
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(labels.c.model, labels.c.source_id, labels.c.label, labels.c.score, labels.c.margin).where(
+                labels.c.task_id == task_id
+            )
+        ).all()
+    assert sorted(found, key=repr) == sorted(
+        [(*row, margin) for row, margin in zip(rows, margins, strict=True)], key=repr
+    )

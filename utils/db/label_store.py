@@ -3,7 +3,7 @@
 import math
 import random
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
@@ -20,12 +20,14 @@ STATEMENT_CHARS = 1 << 20
 
 @dataclass(frozen=True)
 class LabelRows:
-    """One batch's label rows of one task and source table: (model, source id, label, score)."""
+    """One batch's label rows of one task and source table: (model, source id, label, score), and beside
+    them, when a model of the batch has margins (classifiers), each row's margin (None for the others)."""
 
     task_id: str
     source_table: str
     created_at: datetime
     rows: list[tuple[str, int, str, float]]
+    margins: list[float | None] | None = field(default=None)
 
 
 def write_labels(conn: Connection, batch: LabelRows) -> None:
@@ -41,7 +43,11 @@ def write_labels(conn: Connection, batch: LabelRows) -> None:
         return
     if conn.dialect.name != "mysql":
         common = {"task_id": batch.task_id, "source_table": batch.source_table, "created_at": batch.created_at}
-        rows = [{**common, "source_id": i, "model": m, "label": lb, "score": sc} for m, i, lb, sc in batch.rows]
+        margins = batch.margins or [None] * len(batch.rows)
+        rows = [
+            {**common, "source_id": i, "model": m, "label": lb, "score": sc, "margin": mg}
+            for (m, i, lb, sc), mg in zip(batch.rows, margins, strict=True)
+        ]
         conn.execute(insert(labels), rows)
         return
     escape = conn.connection.dbapi_connection.escape  # type: ignore[union-attr]
@@ -52,22 +58,33 @@ def write_labels(conn: Connection, batch: LabelRows) -> None:
 
 
 def _insert_statements(escape: Callable[[object], str], batch: LabelRows) -> Iterator[str]:
-    """INSERT … WITH v (source_id, label, score) AS (VALUES …) SELECT …, one model per statement, each
-    under STATEMENT_CHARS. (The CTE names the columns: a table value constructor alone takes its
-    column names from its first row, and a label "1" of source id 1 would name two columns alike.)"""
+    """INSERT … WITH v (source_id, label, score[, margin]) AS (VALUES …) SELECT …, one model per statement,
+    each under STATEMENT_CHARS. (The CTE names the columns: a table value constructor alone takes its
+    column names from its first row, and a label "1" of source id 1 would name two columns alike.) A model
+    without margins (a rule model) leaves that column out, null, and its statement no longer."""
     common = f"{escape(batch.task_id)}, {escape(batch.source_table)}, {escape(batch.created_at)}"
-    # Each distinct (label, score) is escaped and formatted once: a model gives few scores to many rows.
+    # Each distinct (label, score) is escaped and formatted once: a rule model gives few scores to many rows.
     endings: dict[tuple[str, float], str] = {}
-    for model, rows in groupby(batch.rows, key=itemgetter(0)):
+    margins = batch.margins
+    start = 0
+    for model, group in groupby(batch.rows, key=itemgetter(0)):
+        rows = list(group)
+        kept = margins[start : start + len(rows)] if margins is not None else None
+        start += len(rows)
+        if kept is not None and kept[0] is None:
+            kept = None
+        columns = "source_id, label, score" + (", margin" if kept is not None else "")
         head = (
-            "INSERT INTO labels (task_id, source_table, created_at, model, source_id, label, score) "
-            "WITH v (source_id, label, score) AS (VALUES "
+            f"INSERT INTO labels (task_id, source_table, created_at, model, {columns}) WITH v ({columns}) AS (VALUES "
         )
-        tail = f") SELECT {common}, {escape(model)}, source_id, label, score FROM v"
+        tail = f") SELECT {common}, {escape(model)}, {columns} FROM v"
         values: list[str] = []
         size = len(head) + len(tail)
-        for _model, source_id, label, score in rows:
-            if (ending := endings.get((label, score))) is None:  # a NaN score is never found: _double refuses it
+        for n, (_model, source_id, label, score) in enumerate(rows):
+            if kept is not None:
+                margin = _double(model, source_id, label, kept[n])  # type: ignore[arg-type]
+                ending = f",{escape(label)},{_double(model, source_id, label, score)},{margin})"
+            elif (ending := endings.get((label, score))) is None:  # a NaN score is never found: _double refuses it
                 ending = endings[label, score] = f",{escape(label)},{_double(model, source_id, label, score)})"
             value = f"({int(source_id):d}{ending}"
             if values and size + len(value) + 1 > STATEMENT_CHARS:
