@@ -23,17 +23,29 @@ class LabeledRow:
     source_id: int
     # model → [(label, score)], in label order
     labels: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    # model → the margin of each of its labels, in the same order (None for a rule model's)
+    margins: dict[str, list[float | None]] = field(default_factory=dict)
+
+    def distance(self, model: str) -> float:
+        """How far the model's labels of this row are from its decision: the smallest margin's size
+        (a classifier's labels: score minus the runner-up's, or minus the threshold), or, for a model
+        without margins (rules), the lowest score."""
+        margins = self.margins.get(model, [])
+        if margins and all(m is not None for m in margins):
+            return min(abs(m) for m in margins if m is not None)
+        return min(score for _, score in self.labels[model])
 
 
 def labeled_rows(rows: Iterable[LabelRow]) -> Iterator[LabeledRow]:
     """Label rows in key order, gathered into one item per source row."""
     current: LabeledRow | None = None
-    for table, source_id, model, label, score in rows:
+    for table, source_id, model, label, score, margin in rows:
         if current is None or (current.source_table, current.source_id) != (table, source_id):
             if current is not None:
                 yield current
             current = LabeledRow(table, source_id)
         current.labels.setdefault(model, []).append((label, score))
+        current.margins.setdefault(model, []).append(margin)
     if current is not None:
         yield current
 
@@ -61,7 +73,9 @@ def pick(
     - uniform: a uniform random sample;
     - per_label: a uniform sample of each of the model's labels, an equal share each (a row with two
       labels may serve both);
-    - least_confident: the rows whose lowest score from the model is lowest;
+    - least_confident: the rows nearest the model's decision (`LabeledRow.distance`): for a single-label
+      classifier the smallest margin between its top two labels, for a multi-label one the scores
+      nearest their thresholds, for a rule model the lowest scores;
     - disagreement: a uniform sample of the rows where the models' label sets differ (a model that
       gave a row no label counts as the empty set)."""
     if sampling == "disagreement":
@@ -78,11 +92,10 @@ def pick(
             reservoir.offer(row)
         return _in_key_order(reservoir.items)
     if sampling == "least_confident":
-        # A max-heap by negated confidence keeps the `size` least confident seen so far.
+        # A max-heap by negated distance keeps the `size` nearest the decision seen so far.
         heap: list[tuple[float, int, LabeledRow]] = []
         for n, row in enumerate(own):
-            confidence = min(score for _, score in row.labels[model])
-            entry = (-confidence, -n, row)
+            entry = (-row.distance(model), -n, row)
             if len(heap) < size:
                 heapq.heappush(heap, entry)
             elif entry > heap[0]:

@@ -359,14 +359,15 @@ def test_labels_are_exported_as_csv_and_jsonl(
     rows = [("kw", i, f"标签,{i % 3}", 0.25 + i) for i in range(1, 2_500)]
     with output_engine(services).begin() as conn:
         write_labels(conn, LabelRows(task_id, source_posts, datetime(2026, 5, 1), rows))
-    expected = {(source_posts, i, m, lb, sc) for m, i, lb, sc in rows}
+    expected = {(source_posts, i, m, lb, sc, None) for m, i, lb, sc in rows}
 
     r = client.get(f"/predicting/tasks/{task_id}/labels")
     assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
     assert r.headers["content-disposition"] == f'attachment; filename="labels-{task_id}.csv"'
     header, *lines = csv.reader(io.StringIO(r.text))
-    assert header == ["source_table", "source_id", "model", "label", "score"]
-    assert {(t, int(i), m, lb, float(sc)) for t, i, m, lb, sc in lines} == expected and len(lines) == len(rows)
+    assert header == ["source_table", "source_id", "model", "label", "score", "margin"]
+    found = {(t, int(i), m, lb, float(sc), float(mg) if mg else None) for t, i, m, lb, sc, mg in lines}
+    assert found == expected and len(lines) == len(rows)
 
     r = client.get(f"/predicting/tasks/{task_id}/labels", params={"format": "jsonl"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/x-ndjson"

@@ -8,15 +8,16 @@ import pytest
 from utils.review import LabeledRow, labeled_rows, pick
 
 
-def rows_of(n: int) -> list[tuple[str, int, str, str, float]]:
-    """Label rows in key order: model kw labels every row (label by id), tw every other one."""
-    out = []
+def rows_of(n: int) -> list[tuple[str, int, str, str, float, float | None]]:
+    """Label rows in key order: rule model kw labels every row (label by id), classifier tw every other
+    one, with a margin."""
+    out: list[tuple[str, int, str, str, float, float | None]] = []
     for i in range(1, n + 1):
-        out.append(("t", i, "kw", f"l{i % 4}", round(0.1 + (i * 37 % 100) / 100, 2)))
+        out.append(("t", i, "kw", f"l{i % 4}", round(0.1 + (i * 37 % 100) / 100, 2), None))
         if i % 3 == 0:
-            out.append(("t", i, "kw", "rare", 0.5))
+            out.append(("t", i, "kw", "rare", 0.5, None))
         if i % 2 == 0:
-            out.append(("t", i, "tw", f"l{i % 4}" if i % 4 else "other", 0.9))
+            out.append(("t", i, "tw", f"l{i % 4}" if i % 4 else "other", 0.9, round((i * 53 % 97) / 97 - 0.3, 3)))
     return out
 
 
@@ -55,6 +56,15 @@ def test_least_confident_takes_the_lowest_scores() -> None:
     lowest = sorted(everything, key=lambda r: min(s for _, s in r.labels["kw"]))[:10]
     assert {min(s for _, s in r.labels["kw"]) for r in picked} == {min(s for _, s in r.labels["kw"]) for r in lowest}
     assert len(picked) == 10
+
+
+def test_least_confident_takes_the_rows_nearest_a_classifiers_decision() -> None:
+    """For a classifier the margin decides, not the score: every tw score is 0.9."""
+    everything = [r for r in rows() if "tw" in r.labels]
+    picked = pick(everything, "least_confident", 10, "tw", ["tw"], random.Random(3))
+    distances = sorted(abs(r.margins["tw"][0]) for r in everything)  # type: ignore[arg-type]
+    assert sorted(r.distance("tw") for r in picked) == distances[:10]
+    assert distances[10] > distances[0]  # the margins differ: a pick by score alone would be arbitrary
 
 
 def test_disagreement_finds_rows_the_models_label_differently() -> None:

@@ -14,9 +14,9 @@ from sqlalchemy import Connection, Engine, and_, or_, select
 
 from utils.db.tables import labels
 
-# (source_table, source_id, model, label, score)
-LabelRow = tuple[str, int, str, str, float]
-COLUMNS = ("source_table", "source_id", "model", "label", "score")
+# (source_table, source_id, model, label, score, margin): margin None for rule models' labels
+LabelRow = tuple[str, int, str, str, float, float | None]
+COLUMNS = ("source_table", "source_id", "model", "label", "score", "margin")
 
 
 def source_tables(conn: Connection, task_id: str) -> list[str]:
@@ -43,13 +43,16 @@ def label_pages(engine: Engine, task_id: str, page_rows: int = 10_000) -> Iterat
                     )
                 )
             stmt = (
-                select(labels.c.source_id, labels.c.model, labels.c.label, labels.c.score)
+                select(labels.c.source_id, labels.c.model, labels.c.label, labels.c.score, labels.c.margin)
                 .where(*where)
                 .order_by(labels.c.source_id, labels.c.model, labels.c.label)
                 .limit(page_rows)
             )
             with engine.connect() as conn:
-                page = [(table, int(i), m, lb, float(sc)) for i, m, lb, sc in conn.execute(stmt)]
+                page = [
+                    (table, int(i), m, lb, float(sc), None if mg is None else float(mg))
+                    for i, m, lb, sc, mg in conn.execute(stmt)
+                ]
             if page:
                 yield page
             if len(page) < page_rows:
@@ -58,13 +61,13 @@ def label_pages(engine: Engine, task_id: str, page_rows: int = 10_000) -> Iterat
 
 
 def as_csv(pages: Iterator[list[LabelRow]]) -> Iterator[bytes]:
-    """A header line, then one line per label row (RFC 4180 quoting, UTF-8)."""
+    """A header line, then one line per label row (RFC 4180 quoting, UTF-8; an empty margin for none)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     yield _drain(buffer)
     for page in pages:
-        writer.writerows((t, i, m, lb, repr(sc)) for t, i, m, lb, sc in page)
+        writer.writerows((t, i, m, lb, repr(sc), "" if mg is None else repr(mg)) for t, i, m, lb, sc, mg in page)
         yield _drain(buffer)
 
 
