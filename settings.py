@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=5_000, ge=1, le=100_000)
     chunk_rows: int = Field(default=100_000, ge=100)
     max_chunks_per_table: int = Field(default=2_000, ge=1)
+    # Fewest chunks a task is split into, so that no pool process idles on a small task; 0 asks the
+    # workers at planning how many pool processes serve the predicting queue.
+    min_chunks: int = Field(default=0, ge=0)
     # Attempts a chunk gets after infrastructure errors before the task is failed.
     chunk_max_attempts: int = Field(default=5, ge=1)
     # Seconds a chunk or finalize keeps retrying while the output schema refuses it (down, or this

@@ -1,12 +1,14 @@
 """The predicting workflow's steps as plain functions; Celery tasks in `workers.predicting` wrap them."""
 
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
 
+from celery import current_task
 from sqlalchemy import Connection
 
 from settings import Settings
@@ -18,12 +20,19 @@ from utils.db.retrying import in_transaction
 from utils.db.task_log import ERROR, add_line
 from utils.memory import PeakRss
 from utils.patterns import ExclusionSet
-from utils.planning import split_id_range
+from utils.planning import IdRange, chunk_counts, split_id_range
 from utils.source import SourceSpec, reflect_source
+from workers.app import PREDICTING_QUEUE, celery_app
 from workers.exclusion_cache import get_exclusion_set
 from workers.labeler_cache import get_labeler
 
 FENCED = "FENCED"
+# Asking the workers for their pool sizes: how long to wait for answers, and how long to trust them.
+POOL_QUERY_TIMEOUT_S = 1.0
+POOL_SIZE_TTL_S = 60.0
+
+log = logging.getLogger(__name__)
+_pool_size: tuple[float, int] | None = None  # (when asked, processes), per process
 
 
 def spec_of(config: dict[str, Any]) -> SourceSpec:
@@ -63,15 +72,19 @@ def plan_task(settings: Settings, task_id: str) -> list[int]:
     config = task.config
     start, end = time_range(config)
     tables = reflect_source(source_engine(settings), spec_of(config))
-    plans: list[tuple[str, list[tuple[int, int]]]] = []
+    counted: dict[str, IdRange] = {}
     total = 0
     with source_engine(settings).connect() as conn:
         for name, table in tables.items():
             count, lo, hi = table.count_in_range(conn, start, end)
             total += count
             if count and lo is not None and hi is not None:
-                ranges = split_id_range(lo, hi, count, settings.chunk_rows, settings.max_chunks_per_table)
-                plans.append((name, ranges))
+                counted[name] = IdRange(count, lo, hi)
+    min_chunks = (settings.min_chunks or predicting_pool_size(settings)) if counted else 1
+    counts = chunk_counts(list(counted.values()), settings.chunk_rows, settings.max_chunks_per_table, min_chunks)
+    plans = [
+        (name, split_id_range(r.min_id, r.max_id, n)) for (name, r), n in zip(counted.items(), counts, strict=True)
+    ]
     with output_engine(settings).begin() as conn:
         # Status first: a second planner racing this one waits on the row lock, then loses here.
         if not ts.mark_started(conn, task_id, total):
@@ -79,9 +92,59 @@ def plan_task(settings: Settings, task_id: str) -> list[int]:
         for name, ranges in plans:
             ts.add_chunks(conn, task_id, name, ranges)
         planned = ts.chunk_ids(conn, task_id)
-        tables_text = ", ".join(f"{name} ({len(ranges)})" for name, ranges in plans) or "none"
-        add_line(conn, task_id, f"planned {total:,} rows in range in {len(planned)} chunks; tables: {tables_text}")
+        add_line(conn, task_id, plan_line(settings, total, len(planned), plans, min_chunks))
         return planned
+
+
+def plan_line(
+    settings: Settings, total: int, chunks: int, plans: list[tuple[str, list[tuple[int, int]]]], min_chunks: int
+) -> str:
+    """The task log's line for a plan: rows, chunks, the minimum asked for and where it came from."""
+    tables = ", ".join(f"{name} ({len(ranges)})" for name, ranges in plans) or "none"
+    if not plans:
+        return f"planned {total:,} rows in range in {chunks} chunks; tables: {tables}"
+    source = "MIN_CHUNKS" if settings.min_chunks else "pool processes on the predicting queue"
+    return f"planned {total:,} rows in range in {chunks} chunks (minimum {min_chunks}: {source}); tables: {tables}"
+
+
+def predicting_pool_size(settings: Settings) -> int:
+    """The pool processes that serve the predicting queue, asked of the workers at most once a minute
+    per process; this worker's own concurrency when none answers. Never fails: a plan needs no census."""
+    global _pool_size
+    now = time.monotonic()
+    if _pool_size is not None and now - _pool_size[0] < POOL_SIZE_TTL_S:
+        return _pool_size[1]
+    try:
+        size = _ask_pool_size(settings)
+    except Exception:
+        log.warning("asking the workers for their pool sizes failed", exc_info=True)
+        size = 0
+    _pool_size = (now, size or settings.worker_concurrency)
+    return _pool_size[1]
+
+
+def _ask_pool_size(settings: Settings) -> int:
+    stats = celery_app.control.inspect(timeout=POOL_QUERY_TIMEOUT_S).stats() or {}
+    if not stats:
+        return 0
+    # The same nodes again: `limit` ends the wait as soon as they have all answered.
+    nodes = list(stats)
+    queues = celery_app.control.inspect(nodes, timeout=POOL_QUERY_TIMEOUT_S, limit=len(nodes)).active_queues()
+    size = serving_processes(stats, queues or {}, PREDICTING_QUEUE)
+    # A solo pool cannot answer while it plans: count the planner's own worker when it was silent.
+    own = current_task.request.hostname if current_task else None
+    if own and own not in stats:
+        size += settings.worker_concurrency
+    return size
+
+
+def serving_processes(stats: Mapping[str, Any], queues: Mapping[str, Any], queue: str) -> int:
+    """The pool processes of the workers consuming `queue`, from their `stats` and `active_queues` replies."""
+    return sum(
+        int(stats[node].get("pool", {}).get("max-concurrency") or 0)
+        for node, consumed in queues.items()
+        if node in stats and any(q.get("name") == queue for q in consumed or ())
+    )
 
 
 def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
