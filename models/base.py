@@ -10,8 +10,11 @@ RowDecisions = list[tuple[str, float, float]]
 
 class Labeler(Protocol):
     kind: str
-    # Single-label models give each text at most one label; multi-label ones (rule models) any number.
-    multi_label: bool
+
+    @property
+    def multi_label(self) -> bool:
+        """False: at most one label per text (single-label models); true: any number (rule models)."""
+        ...
 
     @property
     def labels_(self) -> list[str]: ...

@@ -156,8 +156,8 @@ def _fit(
     if not multi_label:
         several = next((i for i, (_, row) in enumerate(train) if len(row) != 1), None)
         if several is not None:
-            found = len(train[several][1])
-            raise ValueError(f"train row {several} has {found} labels; a single-label model needs one per text")
+            count = len(train[several][1])
+            raise ValueError(f"train row {several} has {count} labels; a single-label model needs one per text")
     elif params["min_score"] is not None:
         raise ParamError("params.min_score", "only for single-label data; a multi-label model has per-label thresholds")
     labels = sorted({label for _, row_labels in train for label in row_labels})

@@ -195,19 +195,34 @@ def run_chunk(settings: Settings, task_id: str, chunk_id: int) -> str:
         now = ts.utcnow()
         labeled: set[int] = set()
         batch_counts: dict[str, dict[str, int]] = {}
-        writes = LabelRows(task_id, chunk.source_table, now, [])
+        rows: list[tuple[str, int, str, float]] = []
+        margins: list[float | None] | None = None  # beside `rows`, once a model of the batch has margins
         for name, labeler in labelers:
-            predictions = labeler.predict(texts) if texts else []
             per_label: dict[str, int] = {}
-            rows = writes.rows
+            before = len(rows)
             # One pass: the rows to write, the labeled ids and the counts.
-            for source_id, row_labels in zip(kept_ids, predictions, strict=True):
-                if row_labels:
-                    labeled.add(source_id)
-                    for label, score in row_labels:
-                        per_label[label] = per_label.get(label, 0) + 1
-                        rows.append((name, source_id, label, score))
+            decide = getattr(labeler, "decide", None)
+            if decide is not None:  # a classifier: each label with its margin
+                if margins is None:
+                    margins = [None] * before
+                for source_id, decided in zip(kept_ids, decide(texts) if texts else [], strict=True):
+                    if decided:
+                        labeled.add(source_id)
+                        for label, score, margin in decided:
+                            per_label[label] = per_label.get(label, 0) + 1
+                            rows.append((name, source_id, label, score))
+                            margins.append(margin)
+            else:
+                for source_id, row_labels in zip(kept_ids, labeler.predict(texts) if texts else [], strict=True):
+                    if row_labels:
+                        labeled.add(source_id)
+                        for label, score in row_labels:
+                            per_label[label] = per_label.get(label, 0) + 1
+                            rows.append((name, source_id, label, score))
+                if margins is not None:
+                    margins.extend([None] * (len(rows) - before))
             batch_counts[name] = per_label
+        writes = LabelRows(task_id, chunk.source_table, now, rows, margins)
         new_counts = ts.merge_counts({k: dict(v) for k, v in counts.items()}, batch_counts)
         new_checkpoint = ids[-1] if ids else checkpoint
         batch = Batch(

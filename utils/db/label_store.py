@@ -84,7 +84,9 @@ def _insert_statements(escape: Callable[[object], str], batch: LabelRows) -> Ite
             if kept is not None:
                 margin = _double(model, source_id, label, kept[n])  # type: ignore[arg-type]
                 ending = f",{escape(label)},{_double(model, source_id, label, score)},{margin})"
-            elif (ending := endings.get((label, score))) is None:  # a NaN score is never found: _double refuses it
+            elif (known := endings.get((label, score))) is not None:  # a NaN is never found: _double refuses it
+                ending = known
+            else:
                 ending = endings[label, score] = f",{escape(label)},{_double(model, source_id, label, score)})"
             value = f"({int(source_id):d}{ending}"
             if values and size + len(value) + 1 > STATEMENT_CHARS:
