@@ -111,9 +111,9 @@ def train_task(settings: Settings, task_id: str) -> str:
         _log(
             out,
             task_id,
-            f"training {config['model_type']} ({'multi' if multi_label else 'single'}-label) on "
-            f"{len(train_rows):,} rows; dev {len(dev_rows):,}, test {len(test_rows):,}; excluded by the pattern "
-            f"set: {excluded_train + excluded_dev + excluded_test:,}",
+            f"training {config['model_type']} on {len(train_rows):,} rows ({'multi' if multi_label else 'single'}"
+            f"-label); dev {len(dev_rows):,}, test {len(test_rows):,}; excluded by the pattern set: "
+            f"{excluded_train + excluded_dev + excluded_test:,}",
         )
     model = train(config["model_type"], config["params"], train_rows, dev_rows, rules, multi_label)
     trained_s = time.perf_counter() - began

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import redis
-from sklearn.metrics import classification_report
+from sklearn.metrics import accuracy_score, classification_report, hamming_loss
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from models.training import load_model
@@ -166,3 +166,48 @@ def test_rule_model_from_a_rule_set_and_evaluation_on_another_dataset(stack: htt
     result = wait(stack, evaluation.json()["task_id"])
     assert result["status"] == "SUCCESS", result
     assert result["result"]["evaluation"]["report"]["micro avg"] == pytest.approx(trained_test["micro avg"])
+
+
+def test_a_rule_model_from_its_rule_set_alone(stack: httpx.Client, sample_dataset: int, services: Settings) -> None:
+    """No labeled data yet: a keyword model is built from its rules, has no report, is multi-label, and
+    an evaluation on a dataset later reports scikit-learn's figures for multi-label data."""
+    rules = stack.post(
+        "/documenting/rule-sets",
+        files={"file": ("rules.csv", (SAMPLE / "rules.csv").read_bytes())},
+        data={"name": "rules-alone"},
+    )
+    assert rules.status_code == 200, rules.text
+    rule_set_id = rules.json()["rule_set_id"]
+    r = stack.post("/modeling/tasks", json={"model_type": "keyword", "model_name": "rules-alone",
+                                            "rule_set_id": rule_set_id})  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["config"]["dataset_id"] is None and r.json()["config"]["multi_label"] is True
+    done = wait(stack, r.json()["task_id"])
+    assert done["status"] == "SUCCESS", done
+    model = stack.get("/modeling/models/rules-alone").json()
+    assert model["dataset_id"] is None and model["metrics"] is None and model["multi_label"] is True
+    assert model["decision"]["multi_label"] is True and model["decision"]["thresholds"] is None
+    assert stack.get("/modeling/models/rules-alone/details").status_code == 404
+    # The same rules again: the stored model is reused, as for any training.
+    again = stack.post("/modeling/tasks", json={"model_type": "keyword", "model_name": "rules-alone",
+                                                "rule_set_id": rule_set_id})  # fmt: skip
+    assert again.json()["reused"] is True
+
+    evaluation = stack.post("/modeling/models/rules-alone/evaluate", json={"dataset_id": sample_dataset})
+    assert evaluation.status_code == 200, evaluation.text
+    result = wait(stack, evaluation.json()["task_id"])["result"]["evaluation"]
+    rows = [row for split in ("train", "dev", "test") for row in read_jsonl(f"{split}.jsonl")]
+    with output_engine(services).connect() as conn:
+        blob, _sha, kind, versions = model_blob(conn, model["model_id"])
+    predicted = [[label for label, _ in found] for found in load_model(kind, blob, versions).predict(
+        [row["text"] for row in rows])]  # fmt: skip
+    every = sorted(set(model["labels"]) | {label for row in rows for label in row["label"]})
+    binarizer = MultiLabelBinarizer(classes=every).fit([every])
+    y_true, y_pred = binarizer.transform([row["label"] for row in rows]), binarizer.transform(predicted)
+    assert result["rows"] == len(rows) and "confusion_matrix" not in result
+    assert result["accuracy"] == result["subset_accuracy"] == accuracy_score(y_true, y_pred)
+    assert result["hamming_loss"] == hamming_loss(y_true, y_pred)
+
+    # A classifier still needs labeled texts.
+    refused = stack.post("/modeling/tasks", json={"model_type": "term_weight", "model_name": "no-data"})
+    assert refused.status_code == 422 and "dataset_id: required by term_weight" in refused.json()["error_message"]
