@@ -18,6 +18,7 @@ from apis.errors import AudienceError
 from apis.paging import id_cursor, next_id_cursor
 from apis.schemas.common import error_responses
 from apis.schemas.documenting import (
+    ConflictOut,
     DatasetCreated,
     DatasetDetail,
     DatasetList,
@@ -43,13 +44,12 @@ from apis.schemas.documenting import (
     SplitRatios,
 )
 from utils.dataset_files import FileError, FileTooLarge, Format, ReadOptions
-from utils.dataset_import import import_dataset
+from utils.dataset_import import ConflictPolicy, FieldError, import_dataset, plan_import
 from utils.db import dataset_store as ds
 from utils.db import rule_store as rs
 from utils.db.errors import cause_of
 from utils.db.usage import tasks_using
 from utils.rule_files import RuleError, read_rules
-from utils.splitting import parse_ratios
 
 router = APIRouter(
     prefix="/documenting", tags=["documenting"], responses=error_responses(400, 401, 403, 404, 409, 413, 422, 500, 503)
@@ -101,6 +101,7 @@ def _summary(row: Row) -> DatasetSummary:
         rows=row.row_count,
         rejected=row.rejected_count,
         label_counts=row.label_counts,
+        multi_label=row.multi_label,
         sha256=row.sha256,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -144,19 +145,38 @@ def upload_dataset(
     label_separator: Annotated[LabelSeparator, Form(description="between labels in CSV")] = "#",
     split_field: Annotated[FieldName | None, Form(description="a column of train/dev/test")] = None,
     split_ratios: Annotated[
-        SplitRatios, Form(description="train,dev,test shares when there is no split_field")
-    ] = "0.8,0.1,0.1",
+        SplitRatios | None,
+        Form(description="train,dev,test shares without split_field: 0.8,0.1,0.1 (0.9,0,0.1 with dev_from_train)"),
+    ] = None,
     seed: Annotated[int, Form(ge=0, le=2**31)] = 42,
     labels: Annotated[
         LabelsJson | None, Form(description='declared label set: ["a","b"] or [{"name","description"}]')
     ] = None,
+    multi_label: Annotated[
+        bool | None, Form(description="false: every row one label (422 otherwise); omitted: detected")
+    ] = None,
+    on_conflict: Annotated[
+        ConflictPolicy,
+        Form(description="a text repeated with other labels: keep the first copy, reject every copy, or merge labels"),
+    ] = "first",
+    dev_from_train: Annotated[
+        float | None, Form(gt=0, lt=1, description="move this stratified share of train to dev; test stays as it is")
+    ] = None,
 ) -> DatasetCreated:
     _check_size(file, settings.upload_max_bytes)
-    try:
-        ratios = parse_ratios(split_ratios)
-    except ValueError as exc:
-        raise AudienceError(422, f"split_ratios: {exc}") from exc
     label_set = _label_set(labels)
+    try:
+        plan = plan_import(
+            split_field=split_field or None,
+            split_ratios=split_ratios,
+            seed=seed,
+            dev_from_train=dev_from_train,
+            multi_label=multi_label,
+            on_conflict=on_conflict,
+            label_set=label_set,
+        )
+    except FieldError as exc:
+        raise AudienceError(422, str(exc)) from exc
     options = ReadOptions(
         format=format,
         encoding=encoding,
@@ -174,13 +194,15 @@ def upload_dataset(
     try:
         # One transaction: an upload that fails at any row leaves nothing stored.
         with out.begin() as conn:
-            result = import_dataset(conn, file.file, options, name, description, label_set, ratios, seed)
+            result = import_dataset(conn, file.file, options, name, description, plan)
             row = ds.get_dataset(conn, result.dataset_id)
             assert row is not None  # inserted above in this transaction
     except FileTooLarge as exc:
         raise AudienceError(413, str(exc)) from exc
     except FileError as exc:
         raise AudienceError(400, str(exc)) from exc
+    except FieldError as exc:
+        raise AudienceError(422, str(exc)) from exc
     except IntegrityError as exc:
         raise AudienceError(409, f"name: a dataset named {name!r} exists") from exc
     except SQLAlchemyError as exc:
@@ -189,7 +211,19 @@ def upload_dataset(
         **_summary(row).model_dump(),
         split_from=result.split_from,
         label_set=[LabelInfo(**item) for item in result.label_set],
-        rejected_rows=[RejectedRow(line=r.line, reason=r.reason) for r in result.rejections],
+        rejected_rows=[RejectedRow(line=r.line, kind=r.kind, reason=r.reason) for r in result.rejections],
+        rejected_by_reason=result.rejected_by_reason,
+        conflicts=[
+            ConflictOut(
+                line=c.line,
+                first_line=c.first_line,
+                labels=list(c.labels),
+                first_labels=list(c.first_labels),
+                action=c.action,
+            )
+            for c in result.conflicts
+        ],
+        conflicts_total=result.conflicts_total,
         warnings=result.warnings,
     )
 
@@ -225,7 +259,11 @@ def dataset_labels(dataset_id: int, out: OutputEngine) -> LabelSet:
     return LabelSet(dataset_id=dataset_id, labels=[LabelInfo(**item) for item in row.label_set])
 
 
-@router.patch("/datasets/{dataset_id}", response_model=DatasetDetail, summary="rename or describe a dataset")
+@router.patch(
+    "/datasets/{dataset_id}",
+    response_model=DatasetDetail,
+    summary="rename or describe a dataset, or set its label mode",
+)
 def patch_dataset(dataset_id: int, patch: DatasetPatch, out: OutputEngine) -> DatasetDetail:
     _load_dataset(out, dataset_id)
     values: dict[str, object] = patch.model_dump(exclude_none=True)
@@ -237,6 +275,12 @@ def patch_dataset(dataset_id: int, patch: DatasetPatch, out: OutputEngine) -> Da
                 raise AudienceError(404, f"dataset {dataset_id} does not exist")
             if "label_set" in values:
                 values["label_set"] = _described(row.label_set, patch.label_set or [])
+            if patch.multi_label is False and row.multi_label:
+                # Every stored row has at least one label: more labels than rows means a row has several.
+                labelled = sum(n for per_label in row.label_counts.values() for n in per_label.values())
+                line = ds.first_multi_label_line(conn, dataset_id) if labelled > row.row_count else None
+                if line is not None:
+                    raise AudienceError(422, f"multi_label: false, but the row of line {line} has several labels")
             if patch.name is not None and ds.name_taken(conn, patch.name, other_than=dataset_id):
                 raise AudienceError(409, f"name: a dataset named {patch.name!r} exists")
             if values:

@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, get_args
 
 from charset_normalizer import from_bytes
 
@@ -72,10 +72,42 @@ class Row:
     split: str | None
 
 
+# Why a row was not stored, as a machine reads it: a small set that stays the same across releases.
+RejectionKind = Literal[
+    "invalid_record",  # not a JSON object, broken JSON, a CSV row with the wrong number of fields
+    "record_too_long",  # a record over record_limit(): skipped unread
+    "no_text",  # no text field, or one that is not a string
+    "bad_text",  # bytes the encoding cannot decode, or a lone surrogate
+    "empty_text",  # nothing but whitespace, zero-width or control characters
+    "text_too_long",  # over MAX_TEXT_CHARS
+    "no_label",
+    "bad_label",  # not a string, too long, too many, a control character or undecodable bytes
+    "label_not_in_set",  # outside the declared label set
+    "bad_split",  # a split value that is not train, dev or test
+    "repeat",  # the text of an earlier line with the same labels
+    "conflict",  # the text of an earlier line with other labels (see the on_conflict policies)
+]
+REJECTION_KINDS: tuple[str, ...] = get_args(RejectionKind)
+
+
 @dataclass(frozen=True)
 class Rejection:
     line: int
+    kind: RejectionKind
     reason: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A later copy of a text whose labels differ from its first copy's (compared as sets): what to do
+    with it is the importer's policy, so the reader only reports it."""
+
+    line: int
+    first_line: int
+    labels: tuple[str, ...]
+    first_labels: tuple[str, ...]
+    # The first copy to disagree with this text's first copy: later ones find the text already in conflict.
+    first_of_text: bool
 
 
 @dataclass
@@ -188,6 +220,37 @@ def text_key(normalized: str) -> bytes:
     return hashlib.blake2b(normalized.encode(), digest_size=16).digest()
 
 
+class FirstCopies:
+    """The first copy of every distinct text, to tell a later copy a repeat (the same labels) from a
+    conflict (other labels). Per text it keeps the 16-byte key and one int packing the first copy's
+    line, the id of its label set (datasets have few label sets, each kept once) and whether a later
+    copy disagreed: memory grows with the distinct texts, never with their length."""
+
+    _ID_BITS = 32  # label sets are at most the distinct texts of one file, far fewer than 2**32
+
+    def __init__(self) -> None:
+        self._first: dict[bytes, int] = {}
+        self._ids: dict[tuple[str, ...], int] = {}
+        self._label_sets: list[tuple[str, ...]] = []
+
+    def see(self, key: bytes, line: int, labels: tuple[str, ...]) -> Rejection | Conflict | None:
+        """None for the first copy of a text (remembered); a repeat Rejection for a later copy with
+        the first copy's labels, in any order; a Conflict for a later copy with other labels."""
+        packed = self._first.get(key)
+        if packed is None:
+            ident = self._ids.setdefault(labels, len(self._label_sets))
+            if ident == len(self._label_sets):
+                self._label_sets.append(labels)
+            self._first[key] = ((line << self._ID_BITS) | ident) << 1
+            return None
+        first_line = packed >> (self._ID_BITS + 1)
+        first_labels = self._label_sets[(packed >> 1) & ((1 << self._ID_BITS) - 1)]
+        if labels == first_labels or set(labels) == set(first_labels):
+            return Rejection(line, "repeat", f"repeat of line {first_line}")
+        self._first[key] = packed | 1
+        return Conflict(line, first_line, labels, first_labels, first_of_text=not packed & 1)
+
+
 @dataclass
 class Overlong:
     """A record over the limit, skipped as it was read: what is known of it without holding it."""
@@ -252,8 +315,9 @@ def _lines(pieces: Iterable[str], limit: int) -> Iterator[str | Overlong]:
             yield skipped if skipped is not None else "".join(parts)
 
 
-def read_dataset(stream: IO[bytes], options: ReadOptions) -> Iterator[Row | Rejection]:
-    """Rows and rejections in file order. Raises FileError for a file that cannot be read at all."""
+def read_dataset(stream: IO[bytes], options: ReadOptions) -> Iterator[Row | Rejection | Conflict]:
+    """Rows, rejections and conflicting copies in file order. Raises FileError for a file that cannot
+    be read at all."""
     head = stream.read(DETECT_BYTES)
     if not head.strip(b"\xef\xbb\xbf \t\r\n"):
         raise FileError("file: empty")
@@ -270,13 +334,13 @@ def read_dataset(stream: IO[bytes], options: ReadOptions) -> Iterator[Row | Reje
             records = _jsonl(_lines(pieces, limit), options, limit)
         else:
             records = _delimited(_lines(pieces, limit), options, limit)
-        seen: dict[bytes, int] = {}
+        copies = FirstCopies()
         for record in records:
             if isinstance(record, Rejection):
                 yield record
                 continue
             line, fields = record
-            yield _validate(line, fields, options, seen)
+            yield _validate(line, fields, options, copies)
     except UnicodeError as exc:
         # A decoder that fails outright (UTF-16 without a BOM, say) rather than per character.
         raise FileError(f"file: cannot be read as {options.detected_encoding}: {exc}") from exc
@@ -291,20 +355,20 @@ def _jsonl(
 ) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
     for line_no, line in enumerate(lines, start=1):
         if isinstance(line, Overlong):
-            yield Rejection(line_no, _overlong(limit, options))
+            yield Rejection(line_no, "record_too_long", _overlong(limit, options))
             continue
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Rejection(line_no, f"not valid JSON: {exc.msg} at column {exc.colno}")
+            yield Rejection(line_no, "invalid_record", f"not valid JSON: {exc.msg} at column {exc.colno}")
             continue
         except RecursionError:
-            yield Rejection(line_no, "JSON nested too deeply")
+            yield Rejection(line_no, "invalid_record", "JSON nested too deeply")
             continue
         if not isinstance(record, dict):
-            yield Rejection(line_no, f"expected a JSON object, found {type(record).__name__}")
+            yield Rejection(line_no, "invalid_record", f"expected a JSON object, found {type(record).__name__}")
             continue
         yield line_no, record
 
@@ -486,19 +550,23 @@ def _array_items(
         position += 1
         item = doc.value(limit)
         if isinstance(item, Overlong):
-            yield Rejection(position, f"item {position}: {_overlong(limit, options)}")
+            yield Rejection(position, "record_too_long", f"item {position}: {_overlong(limit, options)}")
         else:
             try:
                 record = json.loads(item)
             except json.JSONDecodeError as exc:
-                yield Rejection(position, f"item {position}: not valid JSON: {exc.msg}")
+                yield Rejection(position, "invalid_record", f"item {position}: not valid JSON: {exc.msg}")
             except RecursionError:
-                yield Rejection(position, f"item {position}: JSON nested too deeply")
+                yield Rejection(position, "invalid_record", f"item {position}: JSON nested too deeply")
             else:
                 if isinstance(record, dict):
                     yield position, record
                 else:
-                    yield Rejection(position, f"item {position}: expected an object, found {type(record).__name__}")
+                    yield Rejection(
+                        position,
+                        "invalid_record",
+                        f"item {position}: expected an object, found {type(record).__name__}",
+                    )
         if doc.expect(",]", f"after item {position}") == "]":
             return
 
@@ -571,13 +639,13 @@ def _delimited(
             return
         except _TooLong:
             feed.skip_record()
-            yield Rejection(line, _overlong(limit, options))
+            yield Rejection(line, "record_too_long", _overlong(limit, options))
             continue
         except csv.Error as exc:
-            yield Rejection(line, f"not valid {options.detected_format.upper()}: {exc}")
+            yield Rejection(line, "invalid_record", f"not valid {options.detected_format.upper()}: {exc}")
             continue
         if values and len(values) != len(header):
-            yield Rejection(line, f"{len(values)} fields where the header has {len(header)}")
+            yield Rejection(line, "invalid_record", f"{len(values)} fields where the header has {len(header)}")
         elif values:
             record: dict[str, Any] = dict(zip(header, values, strict=True))
             raw = record.get(options.label_field) or ""
@@ -603,50 +671,51 @@ def _labels_of(value: object) -> list[str] | str:
     return labels
 
 
-def _validate(line: int, record: dict[str, Any], options: ReadOptions, seen: dict[bytes, int]) -> Row | Rejection:
+def _validate(
+    line: int, record: dict[str, Any], options: ReadOptions, copies: FirstCopies
+) -> Row | Rejection | Conflict:
     text = record.get(options.text_field)
     if text is None and options.text_field == "text":
         text = record.get("data")  # older doccano exports
     if not isinstance(text, str):
-        return Rejection(line, f"no text in field {shown(options.text_field)}")
+        return Rejection(line, "no_text", f"no text in field {shown(options.text_field)}")
     if reason := _not_text(text, options.detected_encoding):
-        return Rejection(line, reason)
+        return Rejection(line, "bad_text", reason)
     if len(text) > options.max_text_chars:
-        return Rejection(line, f"text of {len(text):,} characters; the limit is {options.max_text_chars:,}")
+        return Rejection(
+            line, "text_too_long", f"text of {len(text):,} characters; the limit is {options.max_text_chars:,}"
+        )
     normalized = normalize(text).strip()
     if not normalized:
-        return Rejection(line, "empty text")
+        return Rejection(line, "empty_text", "empty text")
     if not _VISIBLE.search(normalized):
-        return Rejection(line, "empty text: only control characters")
+        return Rejection(line, "empty_text", "empty text: only control characters")
     raw = record.get(options.label_field, record.get("labels") if options.label_field == "label" else None)
     labels = _labels_of(raw)
     if isinstance(labels, str):
-        return Rejection(line, labels)
+        return Rejection(line, "bad_label", labels)
     cleaned = list(dict.fromkeys(label.strip() for label in labels if label.strip()))
     if not cleaned:
-        return Rejection(line, "no label")
+        return Rejection(line, "no_label", "no label")
     if len(cleaned) > MAX_LABELS_PER_ROW:
-        return Rejection(line, f"{len(cleaned)} labels; the limit is {MAX_LABELS_PER_ROW}")
+        return Rejection(line, "bad_label", f"{len(cleaned)} labels; the limit is {MAX_LABELS_PER_ROW}")
     for label in cleaned:
         if len(label) > MAX_LABEL_CHARS:
-            return Rejection(line, f"label {shown(label, 30)} longer than {MAX_LABEL_CHARS} characters")
+            return Rejection(line, "bad_label", f"label {shown(label, 30)} longer than {MAX_LABEL_CHARS} characters")
         if reason := _not_text(label, options.detected_encoding):
-            return Rejection(line, f"label with {reason}")
+            return Rejection(line, "bad_label", f"label with {reason}")
         if has_control_character(label):
-            return Rejection(line, f"label {shown(label, 30)} holds a control character")
+            return Rejection(line, "bad_label", f"label {shown(label, 30)} holds a control character")
         if options.label_set is not None and label not in options.label_set:
-            return Rejection(line, f"label {shown(label)} is not in the label set")
+            return Rejection(line, "label_not_in_set", f"label {shown(label)} is not in the label set")
     split = None
     if options.split_field:
         value = str(record.get(options.split_field) or "").strip().lower()
         split = _SPLIT_ALIASES.get(value)
         if split is None:
-            return Rejection(line, f"split {shown(value)} is not one of train, dev, test")
-    key = text_key(normalized)
-    if key in seen:
-        return Rejection(line, f"duplicate of the text on line {seen[key]}")
-    seen[key] = line
-    return Row(line, text, tuple(cleaned), split)
+            return Rejection(line, "bad_split", f"split {shown(value)} is not one of train, dev, test")
+    labels_read = tuple(cleaned)
+    return copies.see(text_key(normalized), line, labels_read) or Row(line, text, labels_read, split)
 
 
 def label_key(labels: Iterable[str]) -> str:

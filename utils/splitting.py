@@ -61,3 +61,21 @@ def parse_ratios(value: str) -> tuple[float, float, float]:
     if not all(math.isfinite(n) and n >= 0 for n in numbers) or abs(sum(numbers) - 1.0) > 1e-6 or numbers[0] == 0:
         raise ValueError("ratios must be non-negative, sum to 1, and give train a share")
     return numbers[0], numbers[1], numbers[2]
+
+
+def dev_from_train(strata: Sequence[str], splits: Sequence[str], share: float, seed: int) -> list[str]:
+    """`splits` with a stratified, seeded `share` of the train items moved to dev; dev and test items
+    stay where they are, so a test split a file gives is kept exactly.
+
+    The train items are shared out as stratified_split does (by stratum, largest remainder), so dev
+    takes round(share × train items) of them with the label mix of train.
+    """
+    if not 0 < share < 1:
+        raise ValueError("the share of train to move to dev must be between 0 and 1")
+    train = [index for index, split in enumerate(splits) if split == "train"]
+    moved = stratified_split([strata[index] for index in train], (1 - share, share, 0.0), seed)
+    result = list(splits)
+    for index, split in zip(train, moved, strict=True):
+        if split == "dev":
+            result[index] = "dev"
+    return result

@@ -3,11 +3,12 @@
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from apis.schemas.common import Envelope, UserName, UtcTime
-from utils.dataset_files import check_encoding
+from utils.dataset_files import RejectionKind, check_encoding
+from utils.dataset_import import ConflictAction
 from utils.text import has_control_character
 
 # Control characters but tab and line breaks, which a description may hold.
@@ -56,7 +57,18 @@ class LabelInfo(BaseModel):
 
 class RejectedRow(BaseModel):
     line: int = Field(description="line in the file (for a JSON array: position in it, from 1)")
+    kind: RejectionKind = Field(description="why, for a machine: one of a small stable set (see README)")
     reason: str
+
+
+class ConflictOut(BaseModel):
+    line: int = Field(description="the later copy")
+    first_line: int = Field(description="the text's first copy")
+    labels: list[str] = Field(description="the later copy's labels")
+    first_labels: list[str] = Field(description="the first copy's labels, as the file gives them")
+    action: ConflictAction = Field(
+        description="kept_first: this copy rejected; rejected_all: no copy stored; merged: its labels added"
+    )
 
 
 class DatasetSummary(BaseModel):
@@ -68,6 +80,7 @@ class DatasetSummary(BaseModel):
     rows: int
     rejected: int
     label_counts: dict[str, dict[str, int]] = Field(description="split -> label -> rows")
+    multi_label: bool = Field(description="false: every row has exactly one label (single-label data)")
     sha256: str = Field(description="of the stored rows and their splits")
     created_at: UtcTime
     updated_at: UtcTime
@@ -77,6 +90,12 @@ class DatasetCreated(Envelope, DatasetSummary):
     split_from: str = Field(description="the split column, or the stratified split's ratios and seed")
     label_set: list[LabelInfo]
     rejected_rows: list[RejectedRow] = Field(description="the first 200 rejected rows; `rejected` counts all")
+    rejected_by_reason: dict[str, int] = Field(description="rejection kind -> rows, counting every rejection")
+    conflicts: list[ConflictOut] = Field(
+        description="the first 200 later copies of a text with other labels than its first copy, and what "
+        "on_conflict did with each"
+    )
+    conflicts_total: int
     warnings: list[str] = Field(description="what was stored but may not be what you meant (an empty split)")
 
 
@@ -106,6 +125,7 @@ class DatasetPatch(BaseModel):
     label_set: list[LabelInfo] | None = Field(
         default=None, description="new descriptions; the names must be the dataset's labels"
     )
+    multi_label: StrictBool | None = Field(default=None, description="false refused when a row has several labels")
 
 
 class LabelSet(Envelope):

@@ -125,7 +125,7 @@ def test_given_encoding_wins_and_mixed_encoding_rejects_the_odd_lines(client: Te
     r = upload(client, content, encoding="utf-8")
     assert r.status_code == 200, r.text
     assert r.json()["rows"] == 5
-    assert r.json()["rejected_rows"] == [{"line": 3, "reason": "bytes that are not valid utf-8"}]
+    assert r.json()["rejected_rows"] == [{"line": 3, "kind": "bad_text", "reason": "bytes that are not valid utf-8"}]
     assert_error(upload(client, content, encoding="klingon"), 422, "encoding: unknown encoding 'klingon'")
 
 
@@ -143,8 +143,8 @@ def test_csv_with_quotes_newlines_ragged_rows_and_several_labels(client: TestCli
     body = r.json()
     assert body["rows"] == 3 and body["format"] == "csv"
     assert body["rejected_rows"] == [
-        {"line": 5, "reason": "3 fields where the header has 2"},
-        {"line": 6, "reason": "no label"},
+        {"line": 5, "kind": "invalid_record", "reason": "3 fields where the header has 2"},
+        {"line": 6, "kind": "no_label", "reason": "no label"},
     ]
     detail = client.get(f"/documenting/datasets/{body['dataset_id']}").json()
     texts = {e["text"]: e["labels"] for e in detail["examples"]}
@@ -155,7 +155,9 @@ def test_tsv_with_a_split_column(client: TestClient) -> None:
     content = "text\tlabel\tsplit\n一\ta\ttrain\n二\tb\tvalidation\n三\ta\ttest\n四\tb\tholdout\n".encode()
     body = upload(client, content, filename="x.tsv", split_field="split").json()
     assert body["rows"] == 3 and body["label_counts"] == {"train": {"a": 1}, "dev": {"b": 1}, "test": {"a": 1}}
-    assert body["rejected_rows"] == [{"line": 5, "reason": "split 'holdout' is not one of train, dev, test"}]
+    assert body["rejected_rows"] == [
+        {"line": 5, "kind": "bad_split", "reason": "split 'holdout' is not one of train, dev, test"}
+    ]
 
 
 def test_json_array_and_missing_csv_column(client: TestClient) -> None:
@@ -190,10 +192,15 @@ def test_labels_outside_the_declared_set_duplicates_and_oversized_texts(client: 
     assert [item["line"] for item in body["rejected_rows"]] == [2, 3, 5, 6, 7]
     reasons = [item["reason"] for item in body["rejected_rows"]]
     assert reasons[0] == "label '财经' is not in the label set"
-    assert reasons[1] == "duplicate of the text on line 1"
-    assert reasons[2] == "duplicate of the text on line 4"  # full-width and case fold to the same text
+    assert reasons[1] == "repeat of line 1"
+    assert reasons[2] == "repeat of line 4"  # full-width and case fold to the same text
     assert reasons[3] == "text of 70,000 characters; the limit is 50,000"
     assert reasons[4] == "empty text"
+    assert [item["kind"] for item in body["rejected_rows"]] == [
+        "label_not_in_set", "repeat", "repeat", "text_too_long", "empty_text",
+    ]  # fmt: skip
+    assert body["rejected_by_reason"] == {"empty_text": 1, "label_not_in_set": 1, "repeat": 2, "text_too_long": 1}
+    assert body["conflicts"] == [] and body["conflicts_total"] == 0
     assert body["label_set"] == [{"name": "体育", "description": "sports"}]
 
 
@@ -491,7 +498,7 @@ def test_hostile_rule_files(client: TestClient, rules: list, needle: str) -> Non
 
 DATASET_FIELDS = [
     "name", "description", "format", "encoding", "text_field", "label_field", "label_separator",
-    "split_field", "split_ratios", "seed", "labels",
+    "split_field", "split_ratios", "seed", "labels", "multi_label", "on_conflict", "dev_from_train",
 ]  # fmt: skip
 RULE_SET_FIELDS = ["name", "description", "encoding"]
 # What a hostile or careless client sends in any field; none of it is a value any field takes.
@@ -507,6 +514,9 @@ FIELD_HOSTILE: dict[str, list[str]] = {
     ],
     "label_separator": ["\n", "\t", "123456"],
     "format": ["xml", "JSON"],
+    "multi_label": ["maybe", "2", "-1"],
+    "on_conflict": ["keep", "FIRST", "merge\x00"],
+    "dev_from_train": ["0", "1", "-0.1", "nan", "inf", "1e999", "0,1"],
 }  # fmt: skip
 CASES = [
     (route, field, value)
@@ -550,9 +560,9 @@ def test_control_characters_and_surrounding_whitespace_in_rows(client: TestClien
     body = upload(client, jsonl(rows)).json()
     assert body["rows"] == 2, body
     assert body["rejected_rows"] == [
-        {"line": 1, "reason": "empty text: only control characters"},
-        {"line": 2, "reason": "empty text: only control characters"},
-        {"line": 3, "reason": "label '体育\\x00' holds a control character"},
+        {"line": 1, "kind": "empty_text", "reason": "empty text: only control characters"},
+        {"line": 2, "kind": "empty_text", "reason": "empty text: only control characters"},
+        {"line": 3, "kind": "bad_label", "reason": "label '体育\\x00' holds a control character"},
     ]
     assert [item["name"] for item in body["label_set"]] == ["体育", "财经"]  # trimmed, so one label each
     r = upload_rules(client, "label,pattern\n体育,足球\n\x1b体育,篮球\n".encode())
@@ -568,8 +578,8 @@ def test_a_bad_byte_in_the_first_mib_rejects_its_row_not_the_file(client: TestCl
     body = r.json()
     assert body["encoding"] == "utf-8" and body["rows"] == 198
     assert body["rejected_rows"] == [
-        {"line": 10, "reason": "bytes that are not valid utf-8"},
-        {"line": 100, "reason": "bytes that are not valid utf-8"},
+        {"line": 10, "kind": "bad_text", "reason": "bytes that are not valid utf-8"},
+        {"line": 100, "kind": "bad_text", "reason": "bytes that are not valid utf-8"},
     ]
 
 
@@ -579,5 +589,9 @@ def test_a_record_over_the_limit_is_rejected_and_the_rest_read(client: TestClien
     assert r.status_code == 200, r.text
     assert r.json()["rows"] == 3
     assert r.json()["rejected_rows"] == [
-        {"line": 3, "reason": "a record of more than 1,648,576 characters (a text may have 50,000): skipped"}
+        {
+            "line": 3,
+            "kind": "record_too_long",
+            "reason": "a record of more than 1,648,576 characters (a text may have 50,000): skipped",
+        }
     ]

@@ -11,7 +11,9 @@ import pytest
 
 from utils import dataset_files
 from utils.dataset_files import (
+    Conflict,
     FileError,
+    FirstCopies,
     ReadOptions,
     Rejection,
     Row,
@@ -19,12 +21,13 @@ from utils.dataset_files import (
     choose_encoding,
     choose_format,
     read_dataset,
+    text_key,
 )
 from utils.rule_files import RuleError, read_rules
-from utils.splitting import parse_ratios, stratified_split
+from utils.splitting import dev_from_train, parse_ratios, stratified_split
 
 
-def read(content: bytes, **options: object) -> list[Row | Rejection]:
+def read(content: bytes, **options: object) -> list[Row | Rejection | Conflict]:
     return list(read_dataset(io.BytesIO(content), ReadOptions(**options)))  # type: ignore[arg-type]
 
 
@@ -64,7 +67,7 @@ def test_encoding_detection_tolerates_a_character_cut_at_the_head_boundary() -> 
 def test_csv_line_numbers_count_physical_lines() -> None:
     content = b'text,label\n"a\nb\nc",x\n"d",y\n"e",\n'
     items = read(content, format="csv")
-    assert items == [Row(2, "a\nb\nc", ("x",), None), Row(5, "d", ("y",), None), Rejection(6, "no label")]
+    assert items == [Row(2, "a\nb\nc", ("x",), None), Row(5, "d", ("y",), None), Rejection(6, "no_label", "no label")]
 
 
 def test_labels_are_trimmed_deduplicated_and_doccano_span_lists_read() -> None:
@@ -73,16 +76,26 @@ def test_labels_are_trimmed_deduplicated_and_doccano_span_lists_read() -> None:
 
 
 @pytest.mark.parametrize(
-    ("line", "reason"),
+    ("line", "options", "kind", "reason"),
     [
-        (b'{"text": 5, "label": ["a"]}', "no text in field 'text'"),
-        (b'{"text": "x", "label": {"a": 1}}', "labels must be a list of strings, found dict"),
-        (b'{"text": "x", "label": [1]}', "label 1 is not a string"),
-        (b'["x", "a"]', "expected a JSON object, found list"),
+        (b'{"text": 5, "label": ["a"]}', {}, "no_text", "no text in field 'text'"),
+        (b'{"text": "x", "label": {"a": 1}}', {}, "bad_label", "labels must be a list of strings, found dict"),
+        (b'{"text": "x", "label": [1]}', {}, "bad_label", "label 1 is not a string"),
+        (b'{"text": "x", "label": ["' + b"a" * 101 + b'"]}', {}, "bad_label", "longer than 100 characters"),
+        (b'["x", "a"]', {}, "invalid_record", "expected a JSON object, found list"),
+        (b'{"text": "x" "label": ["a"]}', {}, "invalid_record", "not valid JSON: Expecting ','"),
+        (b'{"text": " ", "label": ["a"]}', {}, "empty_text", "empty text"),
+        (b'{"text": "x\\ud800", "label": ["a"]}', {}, "bad_text", "a lone surrogate"),
+        (b'{"text": "xx", "label": ["a"]}', {"max_text_chars": 1}, "text_too_long", "text of 2 characters"),
+        (b'{"text": "x", "label": []}', {}, "no_label", "no label"),
+        (b'{"text": "x", "label": ["z"]}', {"label_set": frozenset("a")}, "label_not_in_set", "'z' is not in"),
+        (b'{"text": "x", "label": ["a"], "s": "holdout"}', {"split_field": "s"}, "bad_split", "split 'holdout'"),
     ],
 )
-def test_row_level_problems_are_rejections(line: bytes, reason: str) -> None:
-    assert read(line + b"\n", format="jsonl") == [Rejection(1, reason)]
+def test_row_level_problems_are_rejections_of_a_kind(line: bytes, options: dict, kind: str, reason: str) -> None:
+    [item] = read(line + b"\n", format="jsonl", **options)
+    assert isinstance(item, Rejection) and (item.line, item.kind) == (1, kind), item
+    assert reason in item.reason, item.reason
 
 
 def test_rules_all_or_nothing() -> None:
@@ -104,11 +117,11 @@ def test_text_of_control_characters_only_is_empty_and_labels_with_them_reject_th
         b'{"text": "t4", "label": [" b ", "b\\u3000"]}\n'
     )
     assert read(content) == [
-        Rejection(1, "empty text: only control characters"),
-        Rejection(2, "empty text: only control characters"),
+        Rejection(1, "empty_text", "empty text: only control characters"),
+        Rejection(2, "empty_text", "empty text: only control characters"),
         Row(3, "ok \x00 inside", ("a",), None),  # a stray control character among text is kept as written
-        Rejection(4, "label 'a\\x00' holds a control character"),
-        Rejection(5, "label 'b\\x85c' holds a control character"),
+        Rejection(4, "bad_label", "label 'a\\x00' holds a control character"),
+        Rejection(5, "bad_label", "label 'b\\x85c' holds a control character"),
         Row(6, "t4", ("b",), None),  # surrounding whitespace is trimmed, so both are one label
     ]
     with pytest.raises(RuleError, match=r"line 3: label 'x\\x01' holds a control character"):
@@ -121,13 +134,13 @@ def test_utf8_is_detected_despite_a_few_bad_bytes_and_only_their_rows_are_reject
     rows[40] = rows[40].replace("文".encode(), "文".encode()[:2])  # a character cut short
     items = read(b"".join(rows))
     assert [item for item in items if isinstance(item, Rejection)] == [
-        Rejection(3, "bytes that are not valid utf-8"),
-        Rejection(41, "bytes that are not valid utf-8"),
+        Rejection(3, "bad_text", "bytes that are not valid utf-8"),
+        Rejection(41, "bad_text", "bytes that are not valid utf-8"),
     ]
     assert len(items) == 50
     # ASCII with one stray byte that no candidate encoding decodes: UTF-8, that row rejected
     ascii_rows = b"text,label\n" + b"".join(b"row %d,a\n" % i for i in range(200)) + b"bad \xff,a\n"
-    assert read(ascii_rows, format="csv")[-1] == Rejection(202, "bytes that are not valid utf-8")
+    assert read(ascii_rows, format="csv")[-1] == Rejection(202, "bad_text", "bytes that are not valid utf-8")
     # GB18030 and Big5 text leave most of their non-ASCII bytes invalid UTF-8: still detected
     text = "今天天气很好，我们去公园散步吧。这家餐厅的牛肉面非常好吃！" * 20
     assert choose_encoding("auto", text.encode("gb18030")) == "gb18030"
@@ -172,7 +185,7 @@ def test_json_arrays_are_read_item_by_item(content: bytes, expected: list[int]) 
     items = read(content, format="json")
     assert [item.line for item in items] == expected
     if len(items) == 4:
-        assert items[1] == Rejection(2, "item 2: expected an object, found int")
+        assert items[1] == Rejection(2, "invalid_record", "item 2: expected an object, found int")
         assert items[2].reason.startswith("item 3: not valid JSON")  # type: ignore[union-attr]
 
 
@@ -227,3 +240,65 @@ def test_a_huge_record_is_rejected_without_being_held(fmt: str, fill: str) -> No
     assert "a record of more than 1,648,576 characters" in items[0].reason
     if fmt != "jsonl":  # the row after it is read, on its own line
         assert items[1] == Row(2 if fmt == "json" else items[1].line, "ok", ("a",), None)  # type: ignore[union-attr]
+
+
+def jsonl(*rows: tuple[str, list[str]]) -> bytes:
+    return "".join(json.dumps({"text": t, "label": labels}, ensure_ascii=False) + "\n" for t, labels in rows).encode()
+
+
+def test_a_repeat_has_the_first_copys_labels_and_a_conflict_other_ones() -> None:
+    content = jsonl(
+        ("足球", ["体育", "财经"]),
+        ("股票", ["财经"]),
+        ("足球 ", ["财经", "体育"]),  # the same text once normalised, the same labels in another order
+        ("足球", ["体育"]),
+        ("ＦＯＯＴ", ["体育"]),
+        ("足球", ["美食"]),
+        ("股票", ["财经"]),
+        ("足球", ["体育"]),  # the same labels as line 4, yet not as the first copy: a conflict
+        ("foot", ["体育"]),  # full width and case fold to the text of line 5
+    )
+    assert read(content) == [
+        Row(1, "足球", ("体育", "财经"), None),
+        Row(2, "股票", ("财经",), None),
+        Rejection(3, "repeat", "repeat of line 1"),
+        Conflict(4, 1, ("体育",), ("体育", "财经"), first_of_text=True),
+        Row(5, "ＦＯＯＴ", ("体育",), None),
+        Conflict(6, 1, ("美食",), ("体育", "财经"), first_of_text=False),
+        Rejection(7, "repeat", "repeat of line 2"),
+        Conflict(8, 1, ("体育",), ("体育", "财经"), first_of_text=False),
+        Rejection(9, "repeat", "repeat of line 5"),
+    ]
+
+
+def test_first_copies_cost_a_key_and_an_int_per_text() -> None:
+    """What the reader keeps per distinct text: not the text, not a tuple per text."""
+    copies = FirstCopies()
+    keys = [text_key(f"第{i}条") for i in range(100_000)]
+    labels = [("体育",), ("财经",), ("体育", "财经")]
+    tracemalloc.start()
+    for line, key in enumerate(keys, start=1):
+        copies.see(key, line, labels[line % 3])
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 100_000 * 140, peak  # a dict slot and one packed int per text (a tuple would add 56 bytes)
+    assert copies.see(keys[42], 200_000, ("财经",)) == Rejection(200_000, "repeat", "repeat of line 43")
+    assert copies.see(keys[42], 200_001, ("体育",)) == Conflict(200_001, 43, ("体育",), ("财经",), True)
+    assert copies.see(keys[42], 200_002, ("美食",)) == Conflict(200_002, 43, ("美食",), ("财经",), False)
+
+
+def test_dev_from_train_moves_a_stratified_seeded_share_of_train_and_keeps_the_rest() -> None:
+    strata = ["a"] * 300 + ["b"] * 100 + ["a"] * 50 + ["b"] * 5
+    splits = ["train"] * 400 + ["test"] * 50 + ["dev"] * 5
+    moved = dev_from_train(strata, splits, 0.1, seed=5)
+    assert moved[400:] == splits[400:]  # test and dev rows stay as they were
+    assert Counter((s, m) for s, m in zip(strata[:400], moved[:400], strict=True)) == {
+        ("a", "train"): 270, ("a", "dev"): 30, ("b", "train"): 90, ("b", "dev"): 10,
+    }  # fmt: skip
+    assert moved == dev_from_train(strata, splits, 0.1, seed=5)
+    assert moved != dev_from_train(strata, splits, 0.1, seed=6)
+    # Largest remainder: 7 train rows at 0.5 give 4 (3.5 rounds up), never more than there are.
+    assert dev_from_train(["a"] * 7, ["train"] * 7, 0.5, seed=1).count("dev") == 4
+    for share in (0.0, 1.0, float("nan"), -0.1):
+        with pytest.raises(ValueError, match="between 0 and 1"):
+            dev_from_train(strata, splits, share, seed=1)

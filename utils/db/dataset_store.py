@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.engine import Row
 
+from utils.db.pattern_store import json_length
 from utils.db.tables import dataset_rows, datasets
 from utils.db.task_store import utcnow
 
@@ -55,6 +56,35 @@ def set_split(conn: Connection, dataset_id: int, lines: Sequence[int], split: st
             )
             .values(split=split)
         )
+
+
+def delete_rows(conn: Connection, dataset_id: int, lines: Sequence[int]) -> None:
+    """Rows withdrawn while their upload's transaction is open (the first copy of a conflicting text)."""
+    for i in range(0, len(lines), SPLIT_UPDATE_BATCH):
+        conn.execute(
+            delete(dataset_rows).where(
+                dataset_rows.c.dataset_id == dataset_id, dataset_rows.c.line_no.in_(lines[i : i + SPLIT_UPDATE_BATCH])
+            )
+        )
+
+
+def set_labels(conn: Connection, dataset_id: int, lines: Sequence[int], labels: Sequence[str]) -> None:
+    """Give the rows at `lines` these labels (the union of a text's copies, when they are merged)."""
+    for i in range(0, len(lines), SPLIT_UPDATE_BATCH):
+        conn.execute(
+            update(dataset_rows)
+            .where(
+                dataset_rows.c.dataset_id == dataset_id, dataset_rows.c.line_no.in_(lines[i : i + SPLIT_UPDATE_BATCH])
+            )
+            .values(labels=list(labels))
+        )
+
+
+def first_multi_label_line(conn: Connection, dataset_id: int) -> int | None:
+    """The line of the dataset's first row with several labels, or None when each row has one."""
+    r = dataset_rows.c
+    stmt = select(r.line_no).where(r.dataset_id == dataset_id, json_length(r.labels) > 1).order_by(r.id).limit(1)
+    return conn.execute(stmt).scalar_one_or_none()
 
 
 def finish_dataset(conn: Connection, dataset_id: int, **values: Any) -> None:
