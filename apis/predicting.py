@@ -46,11 +46,15 @@ from utils.db.errors import cause_of
 from utils.db.label_export import as_csv, as_jsonl, label_pages
 from utils.db.label_store import has_labels, labels_of, sample_ids
 from utils.db.model_store import get_model, latest_models
-from utils.review import Sampling, labeled_rows, pick
+from utils.review import Sampling, labeled_rows, pick, review_file
 from utils.source import SourceError, SourceSpec, reflect_source
 from utils.text import join_columns
 from workers.canvas import build_predicting_workflow
 from workers.labeling import spec_of
+
+# Rows picked for a review export per line asked for, at first and at most.
+REVIEW_CANDIDATES = 2
+REVIEW_MAX_CANDIDATES = 32
 
 router = APIRouter(
     prefix="/predicting", tags=["predicting"], responses=error_responses(400, 401, 403, 404, 409, 413, 422, 500, 503)
@@ -324,17 +328,22 @@ def _source_texts(src: Engine, config: dict[str, Any], by_table: dict[str, list[
 @router.get(
     "/tasks/{task_id}/review",
     summary="review_export: sampled rows with their predicted labels, as doccano JSONL to review",
-    description="Each line: `text`, `label` (the predicted labels of `model`, as pre-annotations) and `meta` "
-    "(source row, every model's labels and scores, `machine_labels: true`). Import it into doccano as a text "
-    "classification dataset; the reviewed export goes back through POST /documenting/datasets. Rows are picked in "
-    "one pass over the task's labels: `uniform`, `per_label` (an equal share of each label), `least_confident` "
-    "(lowest score first) or `disagreement` (rows the task's models label differently). Rows deleted from the "
-    "source since, or with no text now, are left out and counted in `X-Rows-Skipped`.",
+    description="Each line: `text`, `label` (the predicted labels of `model`, as pre-annotations; where it gave "
+    "none, the other models' labels) and `meta` (source row, whose labels are proposed, every model's labels and "
+    "scores, `machine_labels: true`). Import it into doccano as a text classification dataset; the reviewed "
+    "export goes back through POST /documenting/datasets, which stores every line of the file as given. Rows are "
+    "picked in one pass over the task's labels: `uniform`, `per_label` (an equal share of each label), "
+    "`least_confident` (nearest the model's decision: a classifier's smallest margin — between its top two labels, "
+    "or from a label's threshold — or a rule model's lowest score) or `disagreement` (rows the task's models label "
+    "differently). Each text is in the file once: rows repeating a text already in it are left out and counted in "
+    "`X-Rows-Repeated`; rows deleted from the source since, with no text now, or with a text the upload would "
+    "refuse (empty, too long) are counted in `X-Rows-Skipped`.",
     response_class=Response,
     responses={200: {"content": {"application/x-ndjson": {}}}},
 )
 def review_export(
     task_id: str,
+    settings: SettingsDep,
     out: OutputEngine,
     src: SourceEngine,
     sampling: Annotated[Sampling, Query(description="how rows are picked")] = "uniform",
@@ -353,33 +362,28 @@ def review_export(
         raise AudienceError(400, f"model: {chosen!r} is not a model of this task ({', '.join(names)})")
     if sampling == "disagreement" and len(names) < 2:
         raise AudienceError(400, "sampling: disagreement needs a task with two models or more; this task has one")
-    try:
-        rows = pick(labeled_rows(chain.from_iterable(label_pages(out, task_id))), sampling, size, chosen, names,
-                    random.Random(seed))  # fmt: skip
-    except SQLAlchemyError as exc:
-        raise database_error(exc, 500, "cannot read result tables") from exc
-    texts = _source_texts(src, task.config, _by_table((row.source_table, row.source_id) for row in rows))
-    lines = []
-    for row in rows:
-        text = texts.get((row.source_table, row.source_id))
-        if not text:  # doccano has nothing to show
-            continue
-        meta = {
-            "task_id": task_id,
-            "source_table": row.source_table,
-            "source_id": row.source_id,
-            "machine_labels": True,
-            "model": chosen,
-            "sampling": sampling,
-            "predictions": {m: [{"label": lb, "score": sc} for lb, sc in found] for m, found in row.labels.items()},
-        }
-        labels = [label for label, _ in row.labels.get(chosen, [])]
-        lines.append(json.dumps({"text": text, "label": labels, "meta": meta}, ensure_ascii=False) + "\n")
+    rng = random.Random(seed)
+    meta = {"task_id": task_id, "machine_labels": True, "model": chosen, "sampling": sampling}
+    # More rows are picked than asked for, as room for those whose text repeats one already in the file;
+    # while that is not room enough and the task has more, the pick grows.
+    candidates = REVIEW_CANDIDATES * size
+    while True:
+        try:
+            rows = pick(labeled_rows(chain.from_iterable(label_pages(out, task_id))), sampling, candidates, chosen,
+                        names, rng)  # fmt: skip
+        except SQLAlchemyError as exc:
+            raise database_error(exc, 500, "cannot read result tables") from exc
+        texts = _source_texts(src, task.config, _by_table((row.source_table, row.source_id) for row in rows))
+        found = review_file(rows, texts, sampling, size, chosen, meta, settings.max_text_chars, rng)
+        if len(found.lines) == size or len(rows) < candidates or candidates >= REVIEW_MAX_CANDIDATES * size:
+            break
+        candidates *= 4
     headers = {
         "Content-Disposition": f'attachment; filename="review-{task_id}-{sampling}.jsonl"',
-        "X-Rows-Skipped": str(len(rows) - len(lines)),
+        "X-Rows-Skipped": str(found.missing + sum(found.unusable.values())),
+        "X-Rows-Repeated": str(found.repeated),
     }
-    return Response("".join(lines), media_type="application/x-ndjson", headers=headers)
+    return Response("".join(found.lines), media_type="application/x-ndjson", headers=headers)
 
 
 @router.post("/tasks/{task_id}/abort", response_model=AbortAccepted, summary="abort_result: stop a running task")

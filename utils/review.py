@@ -6,12 +6,17 @@ by the sample, whatever the task's size.
 """
 
 import heapq
+import io
+import itertools
+import json
 import math
 import random
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
+from utils.dataset_files import Conflict, ReadOptions, Rejection, read_dataset
 from utils.db.label_export import LabelRow
 
 Sampling = Literal["uniform", "per_label", "least_confident", "disagreement"]
@@ -120,3 +125,83 @@ def pick(
 
 def _in_key_order(rows: list[LabeledRow]) -> list[LabeledRow]:
     return sorted(rows, key=lambda row: (row.source_table, row.source_id))
+
+
+@dataclass
+class ReviewFile:
+    """The lines of a review export, and the picked rows left out of it, counted by why."""
+
+    lines: list[str]
+    missing: int = 0  # deleted from the source since, or with no text now
+    repeated: int = 0  # the text of a line already in the file
+    unusable: Counter[str] = field(default_factory=Counter)  # what an upload would refuse, by rejection kind
+
+
+def review_file(
+    rows: list[LabeledRow],
+    texts: dict[tuple[str, int], str],
+    sampling: Sampling,
+    size: int,
+    model: str,
+    meta: dict[str, Any],
+    max_text_chars: int,
+    rng: random.Random,
+) -> ReviewFile:
+    """Up to `size` doccano lines of the picked `rows` (more may be picked than asked for), each one a line
+    the dataset upload stores: every candidate goes through the upload's own reader, so a text already in
+    the file (the source repeats texts) or one the upload would refuse is left out and counted instead.
+
+    Candidates are taken nearest the decision first (least_confident), label by label (per_label), else
+    in random order; the lines come out in key order. A row `model` gave no label (a disagreement) proposes the other models' labels."""
+    if sampling == "least_confident":
+        ordered = sorted(rows, key=lambda row: (row.distance(model), row.source_table, row.source_id))
+    else:
+        ordered = rng.sample(rows, len(rows))
+    if sampling == "per_label":
+        # Label by label in turn, so the lines the file keeps share the labels as the pick did.
+        by_label: dict[str, list[LabeledRow]] = {}
+        for row in ordered:
+            by_label.setdefault(row.labels[model][0][0], []).append(row)
+        turns = [by_label[label] for label in sorted(by_label)]
+        ordered = [row for turn in itertools.zip_longest(*turns) for row in turn if row is not None]
+    result = ReviewFile([])
+    candidates: list[tuple[LabeledRow, str]] = []
+    missing_before: list[int] = []  # per candidate, the rows without text met before it
+    missing = 0
+    for row in ordered:
+        text = texts.get((row.source_table, row.source_id))
+        if not text:  # doccano has nothing to show
+            missing += 1
+            continue
+        missing_before.append(missing)
+        proposed = [label for label, _ in row.labels.get(model, [])]
+        proposer = model
+        if not proposed:
+            others = [m for m in row.labels if m != model]
+            proposed = list(dict.fromkeys(label for m in others for label, _ in row.labels[m]))
+            proposer = ", ".join(others)
+        line_meta = {
+            **meta,
+            "source_table": row.source_table,
+            "source_id": row.source_id,
+            "proposed_by": proposer,
+            "predictions": {m: [{"label": lb, "score": sc} for lb, sc in found] for m, found in row.labels.items()},
+        }
+        line = json.dumps({"text": text, "label": proposed, "meta": line_meta}, ensure_ascii=False) + "\n"
+        candidates.append((row, line))
+    stream = io.BytesIO("".join(line for _, line in candidates).encode())
+    options = ReadOptions(format="jsonl", encoding="utf_8", max_text_chars=max_text_chars)
+    kept: list[tuple[LabeledRow, str]] = []
+    result.missing = missing  # all of them, unless the file fills up first
+    for item in read_dataset(stream, options) if candidates else ():
+        if len(kept) == size:
+            result.missing = missing_before[item.line - 1]
+            break
+        if isinstance(item, Conflict) or (isinstance(item, Rejection) and item.kind == "repeat"):
+            result.repeated += 1
+        elif isinstance(item, Rejection):
+            result.unusable[item.kind] += 1
+        else:
+            kept.append(candidates[item.line - 1])
+    result.lines = [line for _, line in sorted(kept, key=lambda pair: (pair[0].source_table, pair[0].source_id))]
+    return result
