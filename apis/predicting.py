@@ -1,6 +1,5 @@
 """Predicting API: start a labeling task over source tables, watch it, sample it, abort it."""
 
-import json
 import random
 import re
 import uuid

@@ -152,7 +152,8 @@ def review_file(
     the file (the source repeats texts) or one the upload would refuse is left out and counted instead.
 
     Candidates are taken nearest the decision first (least_confident), label by label (per_label), else
-    in random order; the lines come out in key order. A row `model` gave no label (a disagreement) proposes the other models' labels."""
+    in random order; the lines come out in key order. A row `model` gave no label (a disagreement)
+    proposes the other models' labels."""
     if sampling == "least_confident":
         ordered = sorted(rows, key=lambda row: (row.distance(model), row.source_table, row.source_id))
     else:
