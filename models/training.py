@@ -204,7 +204,7 @@ def _fit(
         min_score=params["min_score"],
     )
     if not multi_label:
-        method = "none: the best-scoring label" + (
+        method = "no thresholds: each text gets its best-scoring label" + (
             f", if its score reaches min_score {params['min_score']:g}" if params["min_score"] is not None else ""
         )
         return TrainedModel(model_type, params, model, None, method)

@@ -289,8 +289,10 @@ function splitChart(bySplit) {
 }
 
 // Gold label (rows) against predicted label (columns), shaded by each row's share: the diagonal is recall.
-function heatmap(matrix) {
-  const names = [...matrix.labels, "(no label)"];
+// The gold × predicted matrix has a "(no label)" row and column past its labels; a single-label model's
+// confusion matrix names its own columns (with "(no label)" only when min_score left texts unlabeled).
+function heatmap(matrix, withNone = true) {
+  const names = withNone ? [...matrix.labels, "(no label)"] : matrix.labels;
   const counts = matrix.counts;
   const head = h("tr", {}, h("th", { class: "gold", text: "gold ↓ · predicted →" }), names.map((n) => h("th", { lang: "zh-Hans", text: n })));
   const rows = counts.map((row, g) => {
@@ -339,11 +341,32 @@ function reportTable(report) {
   return table(["Label", "Precision", "Recall", "F1", "Support"], [...labels.map((n) => row(n, false)), ...averages.map((n) => row(n, true))], { class: "report" });
 }
 
+// Accuracy beside the report: plain accuracy for a single-label model, subset accuracy (the share of texts
+// whose label set is exactly right) and Hamming loss for a multi-label one.
+function accuracyFigures(evaluation) {
+  if (evaluation.accuracy === undefined) return null;
+  const shown = [figure(evaluation.subset_accuracy === undefined ? "Accuracy" : "Subset accuracy", ratio(evaluation.accuracy), "accuracy")];
+  if (evaluation.hamming_loss !== undefined) shown.push(figure("Hamming loss", ratio(evaluation.hamming_loss), "hamming"));
+  return h("div", { class: "cards" }, shown);
+}
+
 function evaluationBlock(evaluation) {
   if (!evaluation) return empty("No evaluation.");
-  return h("div", {}, h("p", { class: "muted", text: `${int(evaluation.rows)} texts` }), reportTable(evaluation.report),
-    h("h3", { text: "Confusion" }),
-    evaluation.matrix && evaluation.rows ? heatmap(evaluation.matrix) : confusionTable(evaluation.confusion || {}));
+  const confusion = evaluation.confusion_matrix && evaluation.rows ? heatmap(evaluation.confusion_matrix, false)
+    : evaluation.matrix && evaluation.rows ? heatmap(evaluation.matrix) : confusionTable(evaluation.confusion || {});
+  return h("div", {}, h("p", { class: "muted", text: `${int(evaluation.rows)} texts` }), accuracyFigures(evaluation),
+    reportTable(evaluation.report), h("h3", { text: evaluation.confusion_matrix ? "Confusion matrix" : "Confusion" }), confusion);
+}
+
+// How a model decides: one label per text or any number, and each label's threshold and how it was chosen.
+function decisionList(m) {
+  const d = m.decision;
+  const mode = m.multi_label ? "any number (multi-label)" : "one, the best-scoring (single-label)";
+  if (!d) return [["Labels per text", mode], ["Thresholds", "not recorded for models stored before this was kept"]];
+  const thresholds = d.thresholds ? table(["Label", "Threshold"], Object.entries(d.thresholds).map(([label, t]) =>
+    h("tr", {}, h("td", { lang: "zh-Hans", text: label }), h("td", { class: "num", text: ratio(t) }))), { class: "thresholds" }) : null;
+  return [["Labels per text", mode], ["Score", d.score || null], ["Decision", d.threshold_method || null],
+    ["Minimum score", d.min_score === null || d.min_score === undefined ? null : String(d.min_score)], ["Thresholds", thresholds]];
 }
 
 function labelChips(labels) {
@@ -689,6 +712,7 @@ async function modelPage(name, version) {
       ["Dataset", m.dataset_id ? h("a", { href: `#/dataset/${m.dataset_id}`, text: `#${m.dataset_id}` }) : "–"],
       ["Rule set", m.rule_set_id ? h("a", { href: `#/rule-set/${m.rule_set_id}`, text: `#${m.rule_set_id}` }) : null],
       ["Pattern set", m.pattern_set ? `${m.pattern_set.name} (${m.pattern_set.patterns.length} patterns)` : null],
+      ...decisionList(m),
       ["Trained by", m.task_id ? h("a", { href: `#/modeling-task/${m.task_id}`, class: "mono", text: shortId(m.task_id) }) : "registered by hand"],
       ["Training rows", metrics.train_rows !== undefined ? int(metrics.train_rows) : null],
       ["Training time", metrics.train_seconds !== undefined ? `${metrics.train_seconds} s` : null],
@@ -696,7 +720,7 @@ async function modelPage(name, version) {
       ["SHA-256", h("code", { text: m.sha256 })], ["Created", when(m.created_at)]])),
     section("Evaluation", m.metrics ? h("div", {}, h("div", { class: "row" }, h("label", {}, "Split", splitPick),
       h("button", { text: "Validation details (CSV)", onclick: () => download(`/modeling/models/${encodeURIComponent(m.name)}/details?version=${m.version}`, `${m.name}-v${m.version}-details.csv`) })), report)
-      : empty("This model was registered without an evaluation.")),
+      : empty(m.task_id ? "Built from its rules alone: evaluate it on a dataset below for a report." : "This model was registered without an evaluation.")),
     section("Evaluate on a dataset", datasets.length ? h("div", { class: "row" }, h("label", {}, "Dataset", dataset), h("label", {}, "Split", split),
       h("button", { class: "primary", text: "Evaluate", onclick: async () => {
         try {

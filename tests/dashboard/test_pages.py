@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.dashboard.conftest import API_KEY, Stack
-from tests.samples import SAMPLE, split_upload
+from tests.samples import SAMPLE, as_jsonl, split_rows, split_upload
 
 
 def enter_key(page: Page, url: str) -> None:
@@ -102,6 +102,16 @@ def test_model_dataset_rule_set_pages(stack: Stack, catalogue: dict, page: Page,
     micro = model["metrics"]["dev"]["report"]["micro avg"]
     row = page.locator("table.report tr.average", has=page.locator("td", has_text="micro avg"))
     expect(row.locator("td").nth(1)).to_have_text(f"{micro['precision']:.3f}")
+    # Multi-label: subset accuracy and Hamming loss beside the report, and each label's threshold.
+    expect(page.locator("[data-figure=accuracy]")).to_have_text(f"{model['metrics']['dev']['subset_accuracy']:.3f}")
+    expect(page.locator("[data-figure=hamming]")).to_have_text(f"{model['metrics']['dev']['hamming_loss']:.3f}")
+    expect(page.get_by_text("any number (multi-label)")).to_be_visible()
+    expect(page.get_by_text(model["decision"]["threshold_method"])).to_be_visible()
+    thresholds = page.locator("table.thresholds tbody tr")
+    expect(thresholds).to_have_count(len(model["labels"]))
+    expect(thresholds.locator("td:last-child")).to_have_text(
+        [f"{model['decision']['thresholds'][label]:.3f}" for label in model["labels"]]
+    )
     shot(page, "model")
     page.click(f"a[href='#/modeling-task/{model['task_id']}']")  # the training task behind it
     expect(page.locator("h1 [data-status]")).to_have_text("SUCCESS")
@@ -147,3 +157,32 @@ def test_errors_are_said_in_plain_words(stack: Stack, catalogue: dict, page: Pag
     page.click("#start-task")
     plain = "Please check the input: source.tables[0]: a table name is 1 to 64 ASCII letters"
     expect(page.locator("#form-error")).to_contain_text(plain)
+
+
+def test_a_single_label_model_page(stack: Stack, page: Page, shot) -> None:
+    """A model of single-label data: one label per text, plain accuracy, and its confusion matrix."""
+    rows = [row for row in split_rows() if len(row["label"]) == 1]
+    dataset = stack.client.post(
+        "/documenting/datasets",
+        files={"file": ("single.jsonl", as_jsonl(rows))},
+        data={"name": "单标签话题", "split_field": "split"},
+    ).json()
+    assert dataset["multi_label"] is False, dataset
+    created = stack.client.post(
+        "/modeling/tasks",
+        json={"dataset_id": dataset["dataset_id"], "model_type": "term_weight", "model_name": "单标签-term_weight"},
+    ).json()
+    assert finished(stack, created["task_id"])["status"] == "SUCCESS"
+    model = stack.client.get("/modeling/models/单标签-term_weight").json()
+    test = model["metrics"]["test"]
+    enter_key(page, f"{stack.url}/#/model/{model['name']}/{model['version']}")
+    expect(page.get_by_text("one, the best-scoring (single-label)")).to_be_visible()
+    expect(page.locator("[data-figure=accuracy]")).to_have_text(f"{test['accuracy']:.3f}")
+    expect(page.locator("[data-figure=hamming]")).to_have_count(0)
+    expect(page.locator("table.thresholds")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Confusion matrix")).to_be_visible()
+    # The heatmap's cells are scikit-learn's confusion matrix, label by label, without a "no label" column.
+    heat_rows = page.locator("table.heatmap tbody tr")
+    expect(heat_rows).to_have_count(len(test["confusion_matrix"]["labels"]))
+    expect(heat_rows.first.locator("td")).to_have_text([f"{n:,}" for n in test["confusion_matrix"]["counts"][0]])
+    shot(page, "model-single-label")

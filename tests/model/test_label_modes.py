@@ -52,7 +52,7 @@ def test_single_label_models_give_the_best_label_and_its_margin(
     assert labeler.predict(texts) == [[(label, score) for label, score, _ in row] for row in decided]
     decision = model.decision()
     assert decision["multi_label"] is False and decision["thresholds"] is None
-    assert decision["threshold_method"].startswith("none: the best-scoring label")
+    assert decision["threshold_method"].startswith("no thresholds: each text gets its best-scoring label")
 
 
 def test_min_score_leaves_unsure_texts_unlabeled(single_sample: dict[str, list[Example]]) -> None:
