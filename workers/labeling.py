@@ -28,7 +28,7 @@ from workers.labeler_cache import get_labeler
 
 FENCED = "FENCED"
 # Asking the workers for their pool sizes: how long to wait for answers, and how long to trust them.
-POOL_QUERY_TIMEOUT_S = 1.0
+POOL_QUERY_TIMEOUT_S = 0.5
 POOL_SIZE_TTL_S = 60.0
 
 log = logging.getLogger(__name__)
